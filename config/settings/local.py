@@ -1,0 +1,23 @@
+"""Local development and `make demo`: the embedded default (SQLite, filesystem broker, outbox)."""
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+
+# The demo talks to the Uphance sandbox it starts (see `manage.py demo`).
+UPHANCE_API_URL = env("UPHANCE_API_URL", default="http://127.0.0.1:8765")
+
+if not SEAMLINE_ENCRYPTION_KEYS:  # noqa: F405
+    # Local only: a key derived from the (local) secret key, so `make demo` needs no set-up.
+    # Production settings require SEAMLINE_ENCRYPTION_KEYS and have no such fallback.
+    import base64
+    import hashlib
+
+    SEAMLINE_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(("seamline-local:" + SECRET_KEY).encode()).digest()).decode()  # noqa: F405
+    ]
+
+# The sandbox serves the product images from its own origin.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(  # noqa: F405
+    "/".join(UPHANCE_API_URL.split("/")[:3])
+)

@@ -1,0 +1,1 @@
+"""Customers, their contacts and addresses, and their sales orders."""

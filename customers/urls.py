@@ -1,0 +1,3 @@
+"""Customer URLs."""
+app_name = "customers"
+urlpatterns = []

@@ -1,0 +1,1 @@
+"""Clients for the outside services Seamline talks to (Uphance, Shipup) and their sandboxes."""

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ProductionConfig(AppConfig):
+    name = "production"
+    verbose_name = "Production"
+
+    def ready(self):
+        from . import signals  # noqa: F401

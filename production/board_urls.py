@@ -1,0 +1,2 @@
+"""URLs of the board area."""
+urlpatterns = []

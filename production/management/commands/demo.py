@@ -1,0 +1,100 @@
+"""`make demo`: migrate, start the Uphance sandbox, web, worker and beat, connect, print the URL.
+
+A small supervisor around honcho: Ctrl-C (or SIGTERM) stops every process it started.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import Organisation
+from production.models import SyncRun
+
+
+class Command(BaseCommand):
+    help = "Run Seamline on its embedded default: SQLite, filesystem broker, the Uphance sandbox, the outbox."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("SEAMLINE_PORT", 8000)))
+        parser.add_argument("--sandbox-port", type=int, default=int(os.environ.get("SANDBOX_PORT", 8765)))
+        parser.add_argument("--orders", type=int, default=int(os.environ.get("SANDBOX_ORDERS", 2000)))
+        parser.add_argument("--time-speed", type=float, default=float(os.environ.get("SANDBOX_TIME_SPEED", 3600)))
+        parser.add_argument("--no-serve", action="store_true", help="Set everything up, connect, sync once, then exit")
+
+    def handle(self, *args, port, sandbox_port, orders, time_speed, no_serve, **options):
+        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        if settings.UPHANCE_API_URL != sandbox_url:
+            raise CommandError(f"UPHANCE_API_URL must be {sandbox_url} for the demo (the Makefile sets it).")
+        var = Path(settings.BASE_DIR) / "var"
+        (var / "broker" / "queue").mkdir(parents=True, exist_ok=True)
+        (var / "broker" / "processed").mkdir(parents=True, exist_ok=True)
+        (var / "broker" / "results").mkdir(parents=True, exist_ok=True)
+        self.stdout.write("Migrating the database…")
+        call_command("migrate", interactive=False, verbosity=0)
+
+        python = sys.executable
+        procfile = var / "Procfile.demo"
+        procfile.write_text(
+            f"sandbox: {python} manage.py uphance_sandbox --port {sandbox_port} --orders {orders} --seed 1 --time-speed {time_speed}\n"
+            f"web: {python} -m gunicorn config.wsgi --bind 127.0.0.1:{port} --workers 2 --threads 4 --access-logfile -\n"
+            f"worker: {python} -m celery -A config worker --loglevel INFO --concurrency 2\n"
+            f"beat: {python} -m celery -A config beat --loglevel INFO\n"
+        )
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        honcho = subprocess.Popen([python, "-m", "honcho", "-f", str(procfile), "-d", str(settings.BASE_DIR), "start"],
+                                  env=env, start_new_session=True)
+        try:
+            self._wait_for(f"{sandbox_url}/_sandbox/state", honcho, "the Uphance sandbox")
+            call_command("demo_setup")
+            organisation = Organisation.objects.filter(uphance_connection__isnull=False).order_by("pk").first()
+            if organisation and not SyncRun.objects.filter(organisation=organisation).exists():
+                from customers.services.sync import customers_sync_start  # noqa: PLC0415
+                from production.services.sync import production_sync_start  # noqa: PLC0415
+
+                production_sync_start(organisation=organisation, kind=SyncRun.Kind.PRODUCTION_FULL, trigger=SyncRun.Trigger.CONNECT)
+                customers_sync_start(organisation=organisation, kind=SyncRun.Kind.CUSTOMERS, trigger=SyncRun.Trigger.CONNECT)
+                customers_sync_start(organisation=organisation, kind=SyncRun.Kind.SALES_ORDERS_FULL, trigger=SyncRun.Trigger.CONNECT)
+            self._wait_for(f"http://127.0.0.1:{port}/healthz/", honcho, "the web server")
+            banner = (
+                "\n" + "=" * 64 + "\n"
+                f"  Seamline is running:  http://127.0.0.1:{port}/\n"
+                f"  Log in as            demo / demo\n"
+                f"  Uphance sandbox:     {sandbox_url}  (an hour of production passes every {3600 / time_speed:g} s)\n"
+                f"  E-mail goes to       http://127.0.0.1:{port}/outbox/\n"
+                "  The first sync runs in the background: see /sync/.   Ctrl-C stops everything.\n"
+                + "=" * 64 + "\n"
+            )
+            self.stdout.write(self.style.SUCCESS(banner))
+            if no_serve:
+                return
+            honcho.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if honcho.poll() is None:
+                os.killpg(honcho.pid, signal.SIGTERM)
+                try:
+                    honcho.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(honcho.pid, signal.SIGKILL)
+            self.stdout.write("Seamline stopped.")
+
+    def _wait_for(self, url, process, what, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise CommandError(f"{what} did not start (see the output above).")
+            try:
+                if requests.get(url, timeout=2).status_code < 500:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise CommandError(f"{what} did not answer at {url} within {timeout} s.")

@@ -1,0 +1,301 @@
+"""The local copy of an organisation's Uphance production: orders, line items, stages, periods.
+
+Every row belongs to an organisation and is keyed by its Uphance id within it. Status fields hold
+the normalised key (`all_received`) beside the raw payload value (`All Received`).
+"""
+from django.db import models
+from django.utils import timezone
+
+from production.colours import NEUTRAL, safe_colour
+
+
+class OrgScoped(models.Model):
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class Manufacturer(OrgScoped):
+    uphance_id = models.BigIntegerField(help_text="Uphance company_id")
+    name = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "uphance_id"], name="manufacturer_uphance_id")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Season(OrgScoped):
+    uphance_id = models.BigIntegerField()
+    name = models.CharField(max_length=255, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-uphance_id"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "uphance_id"], name="season_uphance_id")]
+
+    def __str__(self):
+        return self.name or f"Season {self.uphance_id}"
+
+
+class Warehouse(OrgScoped):
+    """Uphance names warehouses in payloads (no ids there), so the name is the key."""
+
+    name = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="warehouse_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class Stage(OrgScoped):
+    """A production stage of the organisation (Cutting, Sewing…) in its place in the sequence."""
+
+    name = models.CharField(max_length=120)
+    colour = models.CharField(max_length=7, blank=True, help_text="Validated #rrggbb from Uphance")
+    colour_raw = models.CharField(max_length=64, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    position_locked = models.BooleanField(
+        default=False, help_text="A manager set the position; sync no longer moves it."
+    )
+    stuck_after_days = models.DecimalField(
+        max_digits=6, decimal_places=1, null=True, blank=True,
+        help_text="A card is stuck after this many days here; empty = the p90 of past durations.",
+    )
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="stage_name")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def safe_colour(self) -> str:
+        return safe_colour(self.colour, NEUTRAL)
+
+
+class DeliveryStatus(models.TextChoices):
+    NOT_RECEIVED = "not_received", "Not received"
+    RECEIVING = "receiving", "Receiving"
+    ALL_RECEIVED = "all_received", "All received"
+
+
+class OrderStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    CONFIRMED = "confirmed", "Confirmed"
+    COMPLETE = "complete", "Complete"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class StageStatus(models.TextChoices):
+    NO_STAGES = "no_stages", "No stages"
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+
+
+class ProductionOrderQuerySet(models.QuerySet):
+    def present(self):
+        """Orders Uphance still returns (removed ones are kept for history, never deleted)."""
+        return self.filter(removed_at__isnull=True)
+
+    def open(self):
+        """Orders that can still change: not complete, not cancelled, not all received."""
+        return self.present().exclude(status__in=[OrderStatus.COMPLETE, OrderStatus.CANCELLED]).exclude(
+            delivery_status=DeliveryStatus.ALL_RECEIVED
+        )
+
+
+class ProductionOrder(OrgScoped):
+    uphance_id = models.BigIntegerField()
+    number = models.CharField(max_length=64, help_text="production_order_number")
+    manufacturer = models.ForeignKey(Manufacturer, null=True, blank=True, on_delete=models.SET_NULL)
+    season = models.ForeignKey(Season, null=True, blank=True, on_delete=models.SET_NULL)
+    season_uphance_id = models.BigIntegerField(null=True, blank=True)
+    uphance_organisation_id = models.BigIntegerField(null=True, blank=True)
+
+    created_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    in_warehouse_date = models.DateField(null=True, blank=True)
+    drop_id = models.BigIntegerField(null=True, blank=True)
+    notes = models.TextField(null=True, blank=True)
+    internal_notes = models.TextField(null=True, blank=True)
+    currency = models.CharField(max_length=8, blank=True)
+    payment_terms = models.TextField(null=True, blank=True)
+    delivery_terms = models.TextField(null=True, blank=True)
+
+    items_total = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    items_tax = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    subtotal = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    total_tax = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    grand_total = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    tax_level = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    shipping_cost = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    shipping_tax = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    total_quantity = models.IntegerField(default=0)
+
+    status = models.CharField(max_length=32, choices=OrderStatus.choices, blank=True)
+    status_raw = models.CharField(max_length=64, blank=True)
+    delivery_status = models.CharField(max_length=32, choices=DeliveryStatus.choices, blank=True)
+    delivery_status_raw = models.CharField(max_length=64, blank=True)
+    financial_status = models.CharField(max_length=32, blank=True)
+    financial_status_raw = models.CharField(max_length=64, blank=True)
+    warehouses = models.JSONField(default=list, blank=True, help_text="Warehouse names as Uphance lists them")
+    extra = models.JSONField(default=dict, blank=True, help_text="Payload fields Seamline has no column for")
+
+    content_hash = models.CharField(max_length=32, blank=True, help_text="Hash of the payload last written")
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_synced_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True, help_text="Uphance no longer returns it")
+
+    objects = ProductionOrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-uphance_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "uphance_id"], name="production_order_uphance_id")
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "status", "delivery_status"]),
+            models.Index(fields=["organisation", "manufacturer"]),
+            models.Index(fields=["organisation", "season"]),
+            models.Index(fields=["organisation", "due_date"]),
+        ]
+
+    def __str__(self):
+        return f"PO {self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return (
+            self.removed_at is None
+            and self.status not in (OrderStatus.COMPLETE, OrderStatus.CANCELLED)
+            and self.delivery_status != DeliveryStatus.ALL_RECEIVED
+        )
+
+    @property
+    def expected_date(self):
+        """The date production should be in the warehouse: in-warehouse date, else due date."""
+        return self.in_warehouse_date or self.due_date
+
+    def is_late(self, today) -> bool | None:
+        """True/False, or None when Uphance gives no date to judge by."""
+        if self.delivery_status == DeliveryStatus.ALL_RECEIVED or self.status == OrderStatus.CANCELLED:
+            return False
+        if self.expected_date is None:
+            return None
+        return self.expected_date < today
+
+
+class LineItem(OrgScoped):
+    """A style in one colour on a production order, with per-size quantities and a stage history."""
+
+    order = models.ForeignKey(ProductionOrder, on_delete=models.CASCADE, related_name="line_items")
+    uphance_id = models.BigIntegerField()
+    product_id = models.BigIntegerField(null=True, blank=True)
+    product_name = models.CharField(max_length=255, blank=True)
+    product_identifier = models.CharField(max_length=255, blank=True)
+    variation_id = models.BigIntegerField(null=True, blank=True)
+    colour = models.CharField(max_length=120, blank=True)
+    unit_tax = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    tax_level = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    unit_price = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    original_price = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    percentage_discount = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    warehouse = models.ForeignKey(Warehouse, null=True, blank=True, on_delete=models.SET_NULL)
+    bundle_line_item = models.BooleanField(default=False)
+    comments = models.TextField(null=True, blank=True)
+    brand = models.CharField(max_length=255, null=True, blank=True)
+    country_of_origin = models.CharField(max_length=64, blank=True)
+    intrastat_code = models.CharField(max_length=64, blank=True)
+    cover_image = models.URLField(max_length=1000, null=True, blank=True)
+    variation_images = models.JSONField(default=list, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    units = models.IntegerField(default=0, help_text="Sum of the line quantities")
+
+    # Denormalised from the stage periods so the board reads one table.
+    has_stages = models.BooleanField(default=False)
+    stage_status = models.CharField(max_length=16, choices=StageStatus.choices, default=StageStatus.NO_STAGES)
+    current_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    current_stage_started_at = models.DateTimeField(null=True, blank=True)
+    stages_hash = models.CharField(max_length=32, blank=True)
+    stages_changed_at = models.DateTimeField(null=True, blank=True, help_text="When Seamline saw the stages change")
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order_id", "uphance_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "uphance_id"], name="line_item_uphance_id")
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "current_stage", "stage_status"]),
+            models.Index(fields=["organisation", "stage_status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.product_name} {self.colour}".strip()
+
+
+class LineQuantity(models.Model):
+    line_item = models.ForeignKey(LineItem, on_delete=models.CASCADE, related_name="quantities")
+    uphance_id = models.BigIntegerField()
+    position = models.PositiveSmallIntegerField(default=0)
+    size = models.CharField(max_length=64, blank=True)
+    quantity = models.IntegerField(default=0)
+    sku_number = models.CharField(max_length=255, blank=True)
+    sku_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    inventory_id = models.BigIntegerField(null=True, blank=True)
+    upc_number = models.CharField(max_length=64, blank=True)
+    bundle_components = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["line_item_id", "position"]
+        constraints = [models.UniqueConstraint(fields=["line_item", "uphance_id"], name="line_quantity_uphance_id")]
+
+    def __str__(self):
+        return f"{self.size}: {self.quantity}"
+
+
+class StagePeriod(OrgScoped):
+    """One stage of one line item: a past stage or the current one, as Uphance reports it."""
+
+    line_item = models.ForeignKey(LineItem, on_delete=models.CASCADE, related_name="stage_periods")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="periods")
+    sequence = models.PositiveSmallIntegerField(help_text="Place in the line item's stage list (past first)")
+    is_current = models.BooleanField(default=False)
+    start_time = models.DateTimeField(null=True, blank=True)
+    end_time = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=32, blank=True)
+    status_raw = models.CharField(max_length=64, blank=True)
+    colour_raw = models.CharField(max_length=64, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now, help_text="When Seamline first saw this period")
+    changed_at = models.DateTimeField(default=timezone.now, help_text="When Seamline last saw it change")
+
+    class Meta:
+        ordering = ["line_item_id", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["line_item", "sequence"], name="stage_period_sequence")
+        ]
+        indexes = [models.Index(fields=["organisation", "stage", "is_current"])]
+
+    def __str__(self):
+        return f"{self.stage} ({self.status})"
+
+    @property
+    def duration(self):
+        """How long the stage lasted (or has lasted so far, for the current stage)."""
+        if self.start_time is None:
+            return None
+        end = self.end_time or (timezone.now() if self.is_current else None)
+        return None if end is None else end - self.start_time

@@ -1,0 +1,17 @@
+"""Signal receivers of the production app: the periodic schedule is put in place after migrate."""
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
+
+
+@receiver(post_migrate)
+def schedules_ensure(sender, app_config=None, **kwargs):
+    if app_config is None or app_config.label != "production":
+        return
+    from production.services.sync_schedule import sync_schedule_ensure
+
+    sync_schedule_ensure()
+    try:
+        from production.services.schedules import summary_dispatch_schedule_ensure
+    except ImportError:  # the summaries area is optional
+        return
+    summary_dispatch_schedule_ensure()

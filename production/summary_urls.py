@@ -1,0 +1,2 @@
+"""URLs of the summary area."""
+urlpatterns = []
