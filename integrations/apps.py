@@ -1,4 +1,4 @@
-"""Django app only so integrations can ship management commands; the clients know nothing of Django."""
+"""Django app so integrations can ship management commands; the clients know nothing of Django."""
 from django.apps import AppConfig
 
 

@@ -32,8 +32,8 @@ def _organisation_id(headers: dict) -> int | None:
 
 class OutboxEmailBackend(BaseEmailBackend):
     def send_messages(self, email_messages):
-        from production.models import OutboxMessage
         from accounts.models import Organisation
+        from production.models import OutboxMessage
 
         sent = 0
         for message in email_messages or []:

@@ -1,6 +1,7 @@
 """HTTP client for the Uphance API: connection, polite retries, pagination, typed records."""
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import random
@@ -59,7 +60,9 @@ class Tokens:
 
     def __repr__(self) -> str:  # never print secrets into logs
         refresh = "'***'" if self.refresh_token else "None"
-        return f"Tokens(access_token='***', refresh_token={refresh}, expires_at={self.expires_at!r})"
+        return (
+            f"Tokens(access_token='***', refresh_token={refresh}, expires_at={self.expires_at!r})"
+        )
 
 
 @dataclass
@@ -113,6 +116,8 @@ class UphanceClient:
     receives the new ones so the caller can persist them, and the current organisation is set
     again because Uphance keeps it per token.
     """
+
+    bulk_ids_per_request = 100
 
     def __init__(
         self,
@@ -202,7 +207,7 @@ class UphanceClient:
         return self._collect("/organisations", "organisations", Organisation, "organisation")
 
     def set_current_organisation(self, organisation_id: int) -> None:
-        """Tell Uphance which organisation this token works on (answer: 201 {"Status":"Updated"})."""
+        """Tell Uphance which organisation this token works on (201 {"Status": "Updated"})."""
         # Sent as query parameter and JSON body: the docs call it a "Param" without saying where.
         self._send(
             "POST",
@@ -212,7 +217,9 @@ class UphanceClient:
         )
         self.organisation_id = organisation_id
 
-    def _accept_tokens(self, response: requests.Response, *, previous_refresh: str | None) -> Tokens:
+    def _accept_tokens(
+        self, response: requests.Response, *, previous_refresh: str | None
+    ) -> Tokens:
         data = payloads.loads_lenient(response.content, record_type="token")
         grant = payloads.parse_record(payloads.TokenResponse, data, record_type="token")
         if not grant.access_token:
@@ -293,9 +300,13 @@ class UphanceClient:
         yield from self._records(self.production_order_pages(**filters))
 
     def production_timeline(self, line_item_id: int) -> LineItemTimeline:
-        data = self._get_json(f"/production_order_line_items/{int(line_item_id)}/production_timeline")
-        item = self._unwrap_one(data, "production_order_line_item", "production_order_line_items")
-        return payloads.parse_record(LineItemTimeline, item, record_type="production_order_line_item")
+        path = f"/production_order_line_items/{int(line_item_id)}/production_timeline"
+        item = self._unwrap_one(
+            self._get_json(path), "production_order_line_item", "production_order_line_items"
+        )
+        return payloads.parse_record(
+            LineItemTimeline, item, record_type="production_order_line_item"
+        )
 
     def production_timeline_bulk_pages(
         self,
@@ -304,20 +315,27 @@ class UphanceClient:
         stage_status: str | None = None,
         stage_names: Iterable[str] = (),
     ) -> Iterator[Page[LineItemTimeline]]:
-        """Pages of the bulk timeline (100 line items per page), `ids=1,2,3`."""
-        params: list[tuple[str, Any]] = []
-        ids = _ids(ids)
-        if ids:
-            params.append(("ids", ",".join(str(int(value)) for value in ids)))
+        """Pages of the bulk timeline (100 line items per page), `ids=1,2,3`.
+
+        Long id lists are sent in batches of `bulk_ids_per_request` to keep URLs short; the
+        pages of each batch follow one another.
+        """
+        ids = [int(value) for value in _ids(ids)]
+        filters: list[tuple[str, Any]] = []
         if stage_status is not None:
-            params.append(("by_stage_status", status_key(stage_status)))
-        params += [("by_stage_name[]", value) for value in _ids(stage_names)]
-        return self._pages(
-            "/production_order_line_items/production_timeline_bulk",
-            params,
-            envelope="production_order_line_items",
-            model=LineItemTimeline,
-            record_type="production_order_line_item",
+            filters.append(("by_stage_status", status_key(stage_status)))
+        filters += [("by_stage_name[]", value) for value in _ids(stage_names)]
+        size = self.bulk_ids_per_request
+        batches = [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
+        return itertools.chain.from_iterable(
+            self._pages(
+                "/production_order_line_items/production_timeline_bulk",
+                ([("ids", ",".join(map(str, batch)))] if batch else []) + filters,
+                envelope="production_order_line_items",
+                model=LineItemTimeline,
+                record_type="production_order_line_item",
+            )
+            for batch in batches
         )
 
     # --- sales orders ----------------------------------------------------------------------------
@@ -494,7 +512,7 @@ class UphanceClient:
         if isinstance(data, dict):
             for key in keys:
                 if key in data:
-                    return data[key]
+                    return [] if data[key] is None else data[key]
         raise BadPayload(
             "page", message=f"no {' or '.join(keys)!s} list in the response", excerpt=str(data)
         )
@@ -567,9 +585,7 @@ class UphanceClient:
         attempt = 0
         reauthenticated = False
         while True:
-            headers = {}
-            if json is not None:
-                headers["Content-Type"] = "application/json"
+            headers = {"Content-Type": "application/json"}  # the docs ask for it on every call
             if auth:
                 if not self.tokens:
                     raise AuthExpired("Not connected to Uphance; reconnect needed.")

@@ -11,7 +11,7 @@ _SECRET_FIELD = re.compile(
     r"(?i)(\"?(?:access_token|refresh_token|token|password|secret|api_key|authorization)\"?"
     r"\s*[:=]\s*)(\"(?:[^\"\\]|\\.)*\"|[^\s,&}\]]+)"
 )
-# Long opaque runs of letters and digits (tokens, keys); SKUs and URLs are split by other characters.
+# Long opaque runs of letters and digits (tokens, keys); SKUs and URLs have other characters.
 _OPAQUE = re.compile(r"\b(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{32,}\b")
 
 
@@ -32,7 +32,7 @@ class UphanceError(Exception):
 
 
 class TransportError(UphanceError):
-    """The request never got an HTTP answer (timeout, connection refused, TLS…), even after retries."""
+    """No HTTP answer (timeout, connection refused, TLS…), even after retries."""
 
 
 class RateLimited(UphanceError):
@@ -40,7 +40,9 @@ class RateLimited(UphanceError):
 
     def __init__(self, retry_after: float | None = None, message: str | None = None):
         self.retry_after = retry_after
-        super().__init__(message or f"Uphance rate limit still exceeded (Retry-After: {retry_after})")
+        super().__init__(
+            message or f"Uphance rate limit still exceeded (Retry-After: {retry_after})"
+        )
 
     def __reduce__(self):
         return (type(self), (self.retry_after, str(self)))
@@ -63,7 +65,8 @@ class ClientError(UphanceError):
     def __init__(self, status: int, body: str = "", message: str | None = None):
         self.status = status
         self.body = body
-        super().__init__(message or (f"Uphance answered {status}: {body}" if body else f"Uphance answered {status}"))
+        default = f"Uphance answered {status}: {body}" if body else f"Uphance answered {status}"
+        super().__init__(message or default)
 
     def __reduce__(self):
         return (type(self), (self.status, self.body, str(self)))

@@ -565,7 +565,10 @@ def loads_lenient(text: str | bytes, *, record_type: str = "page") -> Any:
     raise BadPayload(
         record_type,
         field=None,
-        message=f"response is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})",
+        message=(
+            f"response is not valid JSON ({error.msg} at line {error.lineno} "
+            f"column {error.colno})"
+        ),
         excerpt=text[start : error.pos + 120],
     )
 

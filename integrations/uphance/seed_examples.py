@@ -1,4 +1,4 @@
-"""Example JSON from the Uphance API documents (../shared/seeds), repaired where the docs are broken.
+"""Example JSON from the Uphance API documents (../shared/seeds), repaired where they are broken.
 
 The documents are loose text: examples are JSON blocks after "Example response:" or
 "Example request:", some invalid (the production timeline has a trailing comma) and the

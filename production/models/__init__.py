@@ -10,8 +10,8 @@ from .orders import (
     StagePeriod,
     Warehouse,
 )
-from .sync import SyncIssue, SyncLock, SyncRun
 from .summaries import OutboxMessage, Summary, SummaryDelivery  # noqa: F401
+from .sync import SyncIssue, SyncLock, SyncRun
 
 __all__ = [
     "LineItem",

@@ -8,8 +8,21 @@ from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
 
 from production.colours import NEUTRAL, safe_colour, text_colour_for
-from production.models import LineItem, ProductionOrder, Stage, StagePeriod, Summary, SummaryDelivery
-from production.services.schedules import summary_period_before, summary_period_latest, zone_get
+from production.models import (
+    LineItem,
+    OutboxMessage,
+    ProductionOrder,
+    Stage,
+    StagePeriod,
+    Summary,
+    SummaryDelivery,
+)
+from production.services.schedules import (
+    summary_period_before,
+    summary_period_latest,
+    summary_period_next,
+    zone_get,
+)
 
 LIST_LIMIT = 25
 DUE_SOON_DAYS = 7
@@ -200,7 +213,7 @@ def stage_stuck_days(*, stage) -> float:
     )
     if len(durations) < STUCK_MIN_SAMPLES:
         return float(STUCK_DEFAULT_DAYS)
-    index = min(len(durations) - 1, int(round(0.9 * (len(durations) - 1))))
+    index = min(len(durations) - 1, round(0.9 * (len(durations) - 1)))
     return max(1.0, durations[index])
 
 
@@ -370,7 +383,40 @@ def summary_content(*, summary, window_start: dt.datetime, window_end: dt.dateti
         "due_soon_count": due_count,
         "due_soon_days": DUE_SOON_DAYS,
         "at_risk": at_risk,
-        "list_limit": LIST_LIMIT,
+        **{f"{name}_more": max(0, count - LIST_LIMIT) for name, count in (
+            ("entered", entered_count), ("completed", completed_count), ("stuck", stuck_count),
+            ("late", late_count), ("due_soon", due_count),
+        )},
         "board_url": summary_board_url(summary=summary),
     }
 
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+def summaries_for_user(*, user, organisation, now: dt.datetime) -> list[dict]:
+    """The user's summaries in the organisation, each with its next send and latest delivery."""
+    rows = []
+    for summary in Summary.objects.filter(user=user, organisation=organisation).select_related("saved_view"):
+        zone = zone_get(summary.time_zone)
+        latest = summary.deliveries.order_by("-created_at", "-id").first()
+        rows.append(
+            {
+                "summary": summary,
+                "next_at": summary_period_next(summary=summary, now=now).astimezone(zone) if summary.enabled else None,
+                "latest": latest,
+                "board_url": summary_board_url(summary=summary),
+            }
+        )
+    return rows
+
+
+def outbox_messages_visible(*, user, membership):
+    """Outbox messages a user may read: those sent to them and, for an organisation's admins, the
+    messages about that organisation (summaries to its members). Password resets stay private."""
+    visible = Q(pk__in=[])
+    if user.email:
+        visible |= Q(recipient__iexact=user.email)
+    if membership is not None and membership.is_admin:
+        visible |= Q(organisation=membership.organisation)
+    return OutboxMessage.objects.filter(visible)

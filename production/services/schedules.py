@@ -3,7 +3,7 @@ import datetime as dt
 import json
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DAILY = "daily"
 WEEKLY = "weekly"
 
@@ -42,7 +42,7 @@ def period_latest(*, kind: str, weekday: int | None, local_time: dt.time, time_z
     """The most recent scheduled instant at or before `now` (UTC), or None if there is none yet."""
     zone = zone_get(time_zone)
     today = now.astimezone(zone).date()
-    for back in range(0, 9):
+    for back in range(9):
         day = today - dt.timedelta(days=back)
         if not _occurs_on(kind, weekday, day):
             continue
@@ -56,7 +56,7 @@ def period_next(*, kind: str, weekday: int | None, local_time: dt.time, time_zon
     """The first scheduled instant strictly after `now` (UTC)."""
     zone = zone_get(time_zone)
     today = now.astimezone(zone).date()
-    for ahead in range(0, 9):
+    for ahead in range(9):
         day = today + dt.timedelta(days=ahead)
         if not _occurs_on(kind, weekday, day):
             continue

@@ -33,7 +33,8 @@ from .sync_log import (
     sync_run_open,
     sync_run_progress,
 )
-from .upsert import StageBook, production_orders_upsert, stage_periods_write
+from .prefetch import prefetched
+from .upsert import StageBook, production_orders_upsert, stage_periods_write, stages_payload_hash
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +180,7 @@ class PageWriter:
 
 
 def _pages(writer: PageWriter, pages: Iterable) -> PageWriter:
-    for page in pages:
+    for page in prefetched(pages):
         writer.take(page)
     return writer
 
@@ -279,11 +280,16 @@ def _stages(*, organisation, client, run, progress) -> Counts:
     if run is not None:
         sync_run_progress(run=run, pages=0, pages_total=len(chunks))
     book = StageBook(organisation)
-    for number, chunk in enumerate(chunks, start=1):
-        timelines, bad_records = [], []
-        for page in client.production_timeline_bulk_pages(ids=chunk):
-            timelines.extend(page.records)
-            bad_records.extend(page.errors)
+
+    def fetched():
+        for chunk in chunks:
+            timelines, bad_records = [], []
+            for page in client.production_timeline_bulk_pages(ids=chunk):
+                timelines.extend(page.records)
+                bad_records.extend(page.errors)
+            yield timelines, bad_records
+
+    for number, (timelines, bad_records) in enumerate(prefetched(fetched()), start=1):
         for bad in bad_records:
             counts.issues += 1
             sync_issue_record(run=run, record_type=bad.record_type or "production_timeline", record_id=bad.record_id,
@@ -294,8 +300,6 @@ def _stages(*, organisation, client, run, progress) -> Counts:
             for _, timeline in pairs:
                 book.learn(timeline.stages)
             book.save()
-            from .upsert import stages_payload_hash
-
             changed = sum(1 for row, t in pairs if stages_payload_hash(t) != row.stages_hash)
             stage_periods_write(organisation=organisation, items=pairs, book=book, now=timezone.now())
         counts.updated += changed

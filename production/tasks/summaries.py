@@ -4,7 +4,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from production.models import SummaryDelivery
-from production.services.summaries import MAX_ATTEMPTS, summary_deliveries_claim_due, summary_delivery_send
+from production.services.summaries import (
+    MAX_ATTEMPTS,
+    summary_deliveries_claim_due,
+    summary_delivery_send,
+)
 
 __all__ = ["summaries_dispatch_task", "summary_delivery_send_task"]
 

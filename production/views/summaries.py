@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import organisation_required
 from production.models import SavedView, Summary
-from production.selectors.summaries import outbox_messages_visible, summaries_for_user, summary_board_url
-from production.services.schedules import time_zone_names, zone_get
+from production.selectors.summaries import outbox_messages_visible, summaries_for_user
+from production.services.schedules import time_zone_names
 from production.services.summaries import (
     summary_create,
     summary_from_unsubscribe_token,
@@ -142,7 +142,7 @@ def summary_send_now_view(request, pk):
     def enqueue():
         try:
             summary_delivery_send_task.delay(delivery.id)
-        except Exception:  # noqa: BLE001 - the dispatcher picks up a delivery nobody took
+        except Exception:  # the dispatcher picks up a delivery nobody took
             logger.exception("Could not queue summary delivery %s; the dispatcher will retry it", delivery.id)
 
     transaction.on_commit(enqueue)
@@ -201,8 +201,3 @@ def outbox_message_html(request, pk):
     response["Cache-Control"] = "private, no-store"
     return response
 
-
-__all__ = [
-    "outbox", "outbox_message", "outbox_message_html", "summaries", "summary_board_url", "summary_delete",
-    "summary_edit", "summary_send_now_view", "summary_unsubscribe_view", "zone_get",
-]

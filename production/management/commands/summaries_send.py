@@ -4,7 +4,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from production.models import Summary, SummaryDelivery
-from production.services.summaries import summary_deliveries_claim_due, summary_delivery_send, summary_send_now
+from production.services.summaries import (
+    summary_deliveries_claim_due,
+    summary_delivery_send,
+    summary_send_now,
+)
 
 
 class Command(BaseCommand):

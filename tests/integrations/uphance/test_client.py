@@ -104,8 +104,10 @@ def test_connection_flow_lists_organisations_then_sets_the_chosen_one(rsps, make
 
 @pytest.mark.parametrize("status", [400, 401])
 def test_wrong_password_is_invalid_credentials_in_one_line(rsps, make_client, status):
-    rsps.post(TOKEN, status=status, json={"error": "invalid_grant",
-                                          "error_description": "The provided authorization grant is invalid"})
+    rsps.post(TOKEN, status=status, json={
+        "error": "invalid_grant",
+        "error_description": "The provided authorization grant is invalid",
+    })
     client = make_client(tokens=None)
 
     with pytest.raises(InvalidCredentials) as caught:
@@ -254,6 +256,24 @@ def test_every_filter_reaches_the_query_string(rsps, make_client, method, filter
     assert [r.id for r in pages[0].records] == [7]
     assert query(rsps.calls[0]) == expected
     assert urlsplit(rsps.calls[0].request.url).path == path
+
+
+def test_long_bulk_timeline_id_lists_are_sent_in_batches(rsps, make_client):
+    bulk = f"{BASE}/production_order_line_items/production_timeline_bulk"
+    rsps.get(bulk, json={"production_order_line_items": [{"id": 1, "production_order_id": 9},
+                                                          {"id": 2, "production_order_id": 9}]})
+    rsps.get(bulk, json={"production_order_line_items": [{"id": 3, "production_order_id": 8}]})
+    client = make_client()
+    client.bulk_ids_per_request = 2
+
+    pages = list(client.production_timeline_bulk_pages(ids=[1, 2, 3], stage_status="pending"))
+
+    assert [(r.id, r.production_order_id) for page in pages for r in page.records] == [
+        (1, 9), (2, 9), (3, 8),
+    ]
+    assert [query(c) for c in rsps.calls] == [
+        "ids=1,2&by_stage_status=pending", "ids=3&by_stage_status=pending",
+    ]
 
 
 def test_customer_status_outside_the_documented_values_is_refused(make_client):

@@ -127,7 +127,8 @@ def test_connection_fragments_get_their_braces_back():
     [
         ("CONFIRMED", "confirmed"), ("COMPLETE", "complete"), ("All Received", "all_received"),
         ("all_received", "all_received"), ("Not Paid", "not_paid"), ("not_paid", "not_paid"),
-        ("In Progress", "in_progress"), ("Not Started", "not_started"), (" Receiving ", "receiving"),
+        ("In Progress", "in_progress"), ("Not Started", "not_started"),
+        (" Receiving ", "receiving"),
         (None, None), ("", None),
     ],
 )

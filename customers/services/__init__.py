@@ -1,0 +1,1 @@
+"""Writes of the customers app: sync from Uphance (sync, upsert), demand links and risk (demand, risk)."""
