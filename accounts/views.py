@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations.uphance.errors import InvalidCredentials, UphanceError
@@ -149,6 +151,8 @@ def _connect(request, *, login: UphanceLogin, uphance_organisation_id: int):
     return redirect(_url_or_none("sync") or "settings_uphance")
 
 
+@sensitive_post_parameters("password")
+@never_cache
 @require_http_methods(["GET", "POST"])
 @connection_admin_required
 def settings_uphance(request):

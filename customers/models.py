@@ -226,7 +226,6 @@ class SalesOrder(SyncedRow):
     # Written by demand_links_rebuild: whether the production this order waits on comes too late.
     at_risk = models.BooleanField(default=False)
     risk_reason = models.CharField(max_length=500, blank=True)
-    risk_checked_at = models.DateTimeField(null=True, blank=True)
 
     objects = SalesOrderQuerySet.as_manager()
 
@@ -363,3 +362,5 @@ class DemandLink(models.Model):
 
     def __str__(self):
         return f"{self.units} units of SO {self.sales_order_id} on PO {self.production_order_id}"
+
+from .shipup_models import *  # noqa: E402,F401,F403

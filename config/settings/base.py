@@ -60,6 +60,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # {% partialdef %} everywhere without {% load partials %} (django-template-partials).
+            "builtins": ["template_partials.templatetags.partials"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -153,7 +155,7 @@ SEAMLINE_ENCRYPTION_KEYS = env.list("SEAMLINE_ENCRYPTION_KEYS", default=[])
 UPHANCE_API_URL = env("UPHANCE_API_URL", default="https://api.uphance.com")
 UPHANCE_MAX_REQUESTS_PER_SECOND = env.float("UPHANCE_MAX_REQUESTS_PER_SECOND", default=5.0)
 UPHANCE_TIMEOUT_SECONDS = env.float("UPHANCE_TIMEOUT_SECONDS", default=30.0)
-UPHANCE_WEBHOOK_SECRET = env("UPHANCE_WEBHOOK_SECRET", default="")
+# Webhooks: each organisation has its own secret URL (UphanceConnection.webhook_secret).
 
 # Shipup: off until its key is set.
 SHIPUP_API_URL = env("SHIPUP_API_URL", default="https://api.shipup.co")

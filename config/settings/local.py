@@ -1,6 +1,6 @@
 """Local development and `make demo`: the embedded default (SQLite, filesystem broker, outbox)."""
 from .base import *  # noqa: F403
-from .base import env
+from .base import STATIC_ROOT, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 
@@ -21,3 +21,8 @@ if not SEAMLINE_ENCRYPTION_KEYS:  # noqa: F405
 CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(  # noqa: F405
     "/".join(UPHANCE_API_URL.split("/")[:3])
 )
+
+# Static files straight from the app directories (no collectstatic needed outside production).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

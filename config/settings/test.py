@@ -1,6 +1,6 @@
 """Test settings: fast hashing, eager Celery for unit tests (the stack test runs a real worker)."""
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, STATIC_ROOT, env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -15,3 +15,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 TEST_ARTIFACTS_DIR = BASE_DIR / "var" / "test-artifacts"
+
+# Static files straight from the app directories (no collectstatic needed outside production).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Eager tasks still open the filesystem result backend, which needs its folders to exist.
+if not env("REDIS_URL", default=""):
+    for _folder in ("queue", "processed", "results"):
+        (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)

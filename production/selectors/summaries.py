@@ -9,13 +9,19 @@ from django.urls import NoReverseMatch, reverse
 
 from production.colours import NEUTRAL, safe_colour, text_colour_for
 from production.models import (
-    LineItem,
     OutboxMessage,
     ProductionOrder,
     Stage,
     StagePeriod,
     Summary,
     SummaryDelivery,
+)
+from production.selectors.board import (
+    BoardFilters,
+    late_q,
+    line_items_filtered,
+    stuck_q,
+    stuck_thresholds,
 )
 from production.services.schedules import (
     summary_period_before,
@@ -26,17 +32,10 @@ from production.services.schedules import (
 
 LIST_LIMIT = 25
 DUE_SOON_DAYS = 7
-STUCK_DEFAULT_DAYS = 14
-STUCK_SAMPLE = 200
-STUCK_MIN_SAMPLES = 5
 OPEN_ORDER_STATUSES_EXCLUDED = ("complete", "cancelled")
 
-# Filters of the board's query string this module understands when the board's own filter
-# function is not available (same names as the board's URL parameters).
-_MULTI_KEYS = ("season", "warehouse", "stage", "stage_status", "delivery_status", "status", "manufacturer")
 
-
-# --- filters: reuse the board's when it exists -------------------------------------------------
+# --- filters: the board's own, so "stuck" and "late" mean the same in the e-mail and on the board
 
 def summary_filters(*, summary) -> QueryDict:
     """The saved view's filters as the board reads them (its URL query string), empty for the org."""
@@ -44,76 +43,8 @@ def summary_filters(*, summary) -> QueryDict:
     return QueryDict(query.lstrip("?"))
 
 
-def _board_filter():
-    """The board's `line_items_filtered(organisation=, filters=)` if the board module provides it."""
-    try:
-        from production.selectors import board
-    except ImportError:
-        return None
-    return getattr(board, "line_items_filtered", None)
-
-
-def _values(filters, key) -> list[str]:
-    if hasattr(filters, "getlist"):
-        raw = filters.getlist(key)
-    else:
-        value = filters.get(key)
-        raw = value if isinstance(value, (list, tuple)) else ([] if value in (None, "") else [value])
-    out = []
-    for value in raw:
-        out.extend(part for part in str(value).split(",") if part.strip())
-    return [v.strip() for v in out]
-
-
-def _id_or_name(field: str, values: list[str]) -> Q:
-    ids = [int(v) for v in values if v.isdigit()]
-    names = [v for v in values if not v.isdigit()]
-    q = Q(pk__in=[])
-    if ids:
-        q |= Q(**{f"{field}_id__in": ids})
-    if names:
-        q |= Q(**{f"{field}__name__in": names})
-    return q
-
-
-def line_items_filtered_minimal(*, organisation, filters):
-    """A small compatible subset of the board's filters (ids or names; comma lists allowed)."""
-    items = LineItem.objects.filter(
-        organisation=organisation, removed_at__isnull=True, order__removed_at__isnull=True
-    )
-    for key in ("season", "manufacturer"):
-        if values := _values(filters, key):
-            items = items.filter(_id_or_name(f"order__{key}", values))
-    if values := _values(filters, "warehouse"):
-        items = items.filter(_id_or_name("warehouse", values))
-    if values := _values(filters, "stage"):
-        items = items.filter(_id_or_name("current_stage", values))
-    if values := _values(filters, "stage_status"):
-        items = items.filter(stage_status__in=values)
-    if values := _values(filters, "delivery_status"):
-        items = items.filter(order__delivery_status__in=values)
-    if values := _values(filters, "status"):
-        items = items.filter(order__status__in=values)
-    if not _values(filters, "status") and not _values(filters, "delivery_status"):
-        items = items.exclude(order__status__in=OPEN_ORDER_STATUSES_EXCLUDED).exclude(
-            order__delivery_status="all_received"
-        )
-    if q := (_values(filters, "q") or [""])[0]:
-        items = items.filter(
-            Q(product_name__icontains=q) | Q(product_identifier__icontains=q) | Q(colour__icontains=q)
-            | Q(order__number__icontains=q) | Q(order__manufacturer__name__icontains=q)
-        )
-    return items
-
-
-def summary_line_items(*, organisation, filters):
-    board_filter = _board_filter()
-    if board_filter is not None:
-        try:
-            return board_filter(organisation=organisation, filters=filters)
-        except TypeError:
-            pass
-    return line_items_filtered_minimal(organisation=organisation, filters=filters)
+def summary_line_items(*, organisation, filters, now: dt.datetime):
+    return line_items_filtered(organisation=organisation, filters=filters, now=now)
 
 
 # --- scheduling reads -------------------------------------------------------------------------
@@ -187,6 +118,8 @@ def _item_row(item, *, now, today, stage=None, when=None) -> dict:
         "identifier": item.product_identifier,
         "colour": item.colour,
         "po": order.number,
+        "url": _site_url("line_item_timeline", item.uphance_id),
+        "po_url": _site_url("order_detail", order.uphance_id),
         "manufacturer": order.manufacturer.name if order.manufacturer_id else "",
         "units": item.units,
         "stage": _chip(stage if stage is not None else item.current_stage),
@@ -197,60 +130,56 @@ def _item_row(item, *, now, today, stage=None, when=None) -> dict:
     }
 
 
-def stage_stuck_days(*, stage) -> float:
-    """After how many days a card is stuck in `stage`: the stage's setting, else the p90 of the
-    durations of its last completed periods, else a default."""
-    if stage.stuck_after_days is not None:
-        return float(stage.stuck_after_days)
-    durations = sorted(
-        (end - start).total_seconds() / 86400
-        for start, end in StagePeriod.objects.filter(
-            stage=stage, start_time__isnull=False, end_time__isnull=False
-        )
-        .order_by("-end_time")
-        .values_list("start_time", "end_time")[:STUCK_SAMPLE]
-        if end >= start
-    )
-    if len(durations) < STUCK_MIN_SAMPLES:
-        return float(STUCK_DEFAULT_DAYS)
-    index = min(len(durations) - 1, round(0.9 * (len(durations) - 1)))
-    return max(1.0, durations[index])
-
-
-def _at_risk(*, organisation, filters):
+def _at_risk_selector():
+    """customers.selectors.sales_orders_at_risk, or None while the customers app has no such read."""
     try:
         from customers.selectors import sales_orders_at_risk
     except ImportError:
         return None
+    return sales_orders_at_risk
+
+
+def _at_risk(*, organisation, filters) -> tuple[list[dict] | None, int]:
+    """(rows, total) of customer orders at risk in the view; rows is None when none are synced."""
+    selector = _at_risk_selector()
+    if selector is None:
+        return None, 0
+    orders = selector(organisation=organisation, filters=filters)
+    if hasattr(orders, "model") and not orders.model.objects.filter(organisation=organisation).exists():
+        return None, 0  # the customers sync has not brought any sales orders yet
+    total = orders.count() if hasattr(orders, "count") else len(orders)
     rows = []
-    for order in list(sales_orders_at_risk(organisation=organisation, filters=filters))[:LIST_LIMIT]:
+    for order in list(orders[:LIST_LIMIT]):
         customer = getattr(order, "customer", None)
         rows.append(
             {
                 "label": str(order),
-                "customer": str(customer) if customer is not None else "",
-                "date": next(
-                    (
-                        getattr(order, name)
-                        for name in ("ship_end", "ship_by", "ship_date", "ship_start", "due_date")
-                        if getattr(order, name, None)
-                    ),
-                    None,
-                ),
+                "customer": str(customer) if customer is not None else (getattr(order, "company_name", "") or ""),
+                "date": getattr(order, "ship_by", None),
+                "reason": getattr(order, "risk_reason", "") or "",
             }
         )
-    return rows
+    return rows, total
 
 
 def summary_board_url(*, summary, extra: dict | None = None) -> str:
+    """The board showing what the summary shows (never bare /board/, which opens the default view)."""
     try:
         path = reverse("board")
     except NoReverseMatch:
         path = "/board/"
-    query = summary.saved_view.query.lstrip("?") if summary.saved_view_id else ""
+    query = (summary.saved_view.query.lstrip("?") if summary.saved_view_id else "") or BoardFilters().query_string()
     if extra:
         query = "&".join(part for part in (query, urlencode(extra)) if part)
-    return f"{settings.SEAMLINE_BASE_URL.rstrip('/')}{path}{'?' + query if query else ''}"
+    return f"{settings.SEAMLINE_BASE_URL.rstrip('/')}{path}?{query}"
+
+
+def _site_url(name: str, uphance_id) -> str:
+    try:
+        path = reverse(name, kwargs={"uphance_id": uphance_id})
+    except NoReverseMatch:
+        return ""
+    return f"{settings.SEAMLINE_BASE_URL.rstrip('/')}{path}"
 
 
 def summary_content(*, summary, window_start: dt.datetime, window_end: dt.datetime, now: dt.datetime) -> dict:
@@ -259,7 +188,7 @@ def summary_content(*, summary, window_start: dt.datetime, window_end: dt.dateti
     zone = zone_get(summary.time_zone)
     today = now.astimezone(zone).date()
     filters = summary_filters(summary=summary)
-    items = summary_line_items(organisation=organisation, filters=filters)
+    items = summary_line_items(organisation=organisation, filters=filters, now=now)
     item_ids = items.values("id")
     related = ("order", "order__manufacturer", "current_stage")
 
@@ -312,21 +241,18 @@ def summary_content(*, summary, window_start: dt.datetime, window_end: dt.dateti
     entered_count = entered_qs.count()
     completed_count = completed_qs.count()
 
-    # Stuck: in the current stage for longer than the stage's threshold.
-    stuck_q = Q(pk__in=[])
-    for stage in stages:
-        stuck_q |= Q(current_stage=stage, current_stage_started_at__lt=now - dt.timedelta(days=stage_stuck_days(stage=stage)))
+    # Stuck and late exactly as the board flags them (its thresholds: manager's, else p90, else default).
+    thresholds = stuck_thresholds(organisation=organisation, stages=stages)
     stuck_qs = (
-        items.filter(stuck_q).exclude(stage_status="completed").select_related(*related)
-        .order_by("current_stage_started_at")
+        items.filter(stuck_q(thresholds=thresholds, now=now)).select_related(*related)
+        .order_by("current_stage_started_at", "id")
     )
-
-    # Late: the order should be in the warehouse by now (in-warehouse date, else due date).
-    late_q = Q(order__in_warehouse_date__lt=today) | Q(order__in_warehouse_date__isnull=True, order__due_date__lt=today)
+    late_qs = items.filter(late_q(today=today)).select_related(*related).order_by(
+        "order__in_warehouse_date", "order__due_date", "order_id", "id"
+    )
     open_items = items.exclude(order__status__in=OPEN_ORDER_STATUSES_EXCLUDED).exclude(
         order__delivery_status="all_received"
     )
-    late_qs = open_items.filter(late_q).select_related(*related).order_by("order__due_date", "order_id", "id")
 
     # Orders due in the next days (by the same expected date).
     horizon = today + dt.timedelta(days=DUE_SOON_DAYS)
@@ -345,6 +271,7 @@ def summary_content(*, summary, window_start: dt.datetime, window_end: dt.dateti
     due_orders = [
         {
             "po": order.number,
+            "po_url": _site_url("order_detail", order.uphance_id),
             "manufacturer": order.manufacturer.name if order.manufacturer_id else "",
             "expected": order.in_warehouse_date or order.due_date,
             "days_left": ((order.in_warehouse_date or order.due_date) - today).days,
@@ -354,7 +281,7 @@ def summary_content(*, summary, window_start: dt.datetime, window_end: dt.dateti
         for order in due_orders_qs[:LIST_LIMIT]
     ]
 
-    at_risk = _at_risk(organisation=organisation, filters=filters)
+    at_risk, at_risk_count = _at_risk(organisation=organisation, filters=filters)
     totals = items.aggregate(cards=Count("id"), units=Sum("units"))
     stuck_count = stuck_qs.count()
     late_count = late_qs.count()
@@ -383,11 +310,14 @@ def summary_content(*, summary, window_start: dt.datetime, window_end: dt.dateti
         "due_soon_count": due_count,
         "due_soon_days": DUE_SOON_DAYS,
         "at_risk": at_risk,
+        "at_risk_count": at_risk_count,
         **{f"{name}_more": max(0, count - LIST_LIMIT) for name, count in (
             ("entered", entered_count), ("completed", completed_count), ("stuck", stuck_count),
-            ("late", late_count), ("due_soon", due_count),
+            ("late", late_count), ("due_soon", due_count), ("at_risk", at_risk_count),
         )},
         "board_url": summary_board_url(summary=summary),
+        "stuck_url": summary_board_url(summary=summary, extra={"stuck": 1}),
+        "late_url": summary_board_url(summary=summary, extra={"late": 1}),
     }
 
 

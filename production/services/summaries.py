@@ -92,16 +92,16 @@ def summary_delivery_claim(*, summary: Summary, period_start: dt.datetime, now: 
                 window_start=window_start, window_end=window_end, recipient=summary.user.email or "",
                 created_at=now,
             )
+            # An older period still waiting for a retry is covered by this one's window: drop it.
+            SummaryDelivery.objects.filter(
+                summary=summary, trigger=Trigger.SCHEDULE, period_start__lt=period_start,
+                status__in=[Status.PENDING, Status.FAILED],
+            ).update(
+                status=Status.GAVE_UP, next_attempt_at=None,
+                error="Superseded: the summary of a later period covers what this one would have said.",
+            )
     except IntegrityError:
         return None
-    # An older period still waiting for a retry is covered by this one's window: drop it.
-    SummaryDelivery.objects.filter(
-        summary=summary, trigger=Trigger.SCHEDULE, period_start__lt=period_start,
-        status__in=[Status.PENDING, Status.FAILED],
-    ).update(
-        status=Status.GAVE_UP, next_attempt_at=None,
-        error="Superseded: the summary of a later period covers what this one would have said.",
-    )
     return delivery
 
 

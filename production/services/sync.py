@@ -29,6 +29,7 @@ from .sync_log import (
     SyncLocked,
     sync_issue_record,
     sync_issues_resolve,
+    sync_issues_resolve_unseen,
     sync_run_close,
     sync_run_open,
     sync_run_progress,
@@ -140,8 +141,11 @@ def _reconnect_needed(organisation, message: str) -> None:
 class PageWriter:
     """Takes pages of orders: records the bad records as issues, upserts the good ones."""
 
-    def __init__(self, *, organisation, client, run: SyncRun | None, progress: Progress | None):
+    def __init__(self, *, organisation, client, run: SyncRun | None, progress: Progress | None, ceiling: int | None = None):
         self.organisation = organisation
+        # Orders above the ceiling are left to the new-orders pass: it fetches everything above the
+        # highest id held, so no other pass may create orders up there.
+        self.ceiling = ceiling
         self.client = client
         self.run = run
         self.progress = progress
@@ -152,6 +156,9 @@ class PageWriter:
 
     def take(self, page) -> None:
         now = timezone.now()
+        if self.ceiling is not None:
+            page.records = [o for o in page.records if o.id <= self.ceiling]
+            page.errors = [e for e in page.errors if not (str(e.record_id).isdigit() and int(e.record_id) > self.ceiling)]
         for bad in page.errors:
             if bad.record_id is not None and str(bad.record_id).isdigit():
                 # It exists upstream even if it can't be read: never treat it as removed.
@@ -209,6 +216,8 @@ def _full(*, organisation, client, run, progress) -> Counts:
     seasons_sync(organisation=organisation, client=client)
     writer = _pages(PageWriter(organisation=organisation, client=client, run=run, progress=progress),
                     client.production_order_pages(include_stages=True))
+    # Every page was read: an open issue this pass did not meet again is gone upstream.
+    sync_issues_resolve_unseen(organisation=organisation, record_type="production_order", run=run)
     # The pass went through every page. A listing that shifted while paging (orders deleted
     # upstream meanwhile) can have skipped an order: then removals wait for the next pass.
     if writer.total_count is not None and len(writer.seen) < writer.total_count:
@@ -239,9 +248,11 @@ def _new_orders(*, organisation, client, run, progress) -> Counts:
 
 
 def _open_orders(*, organisation, client, run, progress) -> Counts:
-    held_open = set(ProductionOrder.objects.filter(organisation=organisation).open().values_list("uphance_id", flat=True))
+    held = ProductionOrder.objects.filter(organisation=organisation)
+    held_open = set(held.open().values_list("uphance_id", flat=True))
+    ceiling = held.aggregate(m=Max("uphance_id"))["m"] or 0
     writer = _pages(
-        PageWriter(organisation=organisation, client=client, run=run, progress=progress),
+        PageWriter(organisation=organisation, client=client, run=run, progress=progress, ceiling=ceiling),
         client.production_order_pages(include_stages=True, states=OPEN_STATES, delivery_statuses=OPEN_DELIVERY_STATUSES),
     )
     # Held-open orders the filtered listing no longer returns have moved on (complete, cancelled,

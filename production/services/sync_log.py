@@ -154,3 +154,12 @@ def sync_issues_resolve(*, organisation, record_type: str, record_ids) -> int:
     return SyncIssue.objects.filter(
         organisation=organisation, record_type=record_type, record_id__in=ids, resolved_at__isnull=True
     ).update(resolved_at=timezone.now())
+
+
+def sync_issues_resolve_unseen(*, organisation, record_type: str, run: SyncRun) -> int:
+    """After a complete pass: close the open issues of `record_type` that `run` did not meet again."""
+    return (
+        SyncIssue.objects.filter(organisation=organisation, record_type=record_type, resolved_at__isnull=True)
+        .exclude(run=run)
+        .update(resolved_at=timezone.now())
+    )

@@ -135,9 +135,8 @@ def test_auth_expired_marks_reconnect_needed_and_shows_the_banner(
     UphanceConnection.objects.filter(organisation=connected_organisation).update(refresh_token="")
     fresh_sandbox.state.expire_tokens()
 
-    with uphance_client_for(organisation=connected_organisation) as uphance:
-        with pytest.raises(AuthExpired):
-            uphance.seasons()
+    with uphance_client_for(organisation=connected_organisation) as uphance, pytest.raises(AuthExpired):
+        uphance.seasons()
 
     connection = UphanceConnection.objects.get(organisation=connected_organisation)
     assert connection.status == "reconnect_needed"

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def refreshes(monkeypatch):
     """Calls of the sync's production_order_refresh_start (which enqueues a Celery task)."""
-    import production.services.sync as sync
+    from production.services import sync
 
     calls = []
     monkeypatch.setattr(

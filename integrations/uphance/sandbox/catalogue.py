@@ -95,6 +95,17 @@ class Product:
 
 
 @dataclass(frozen=True, slots=True)
+class Variant:
+    variation_id: int
+    colour: str
+    colour_code: str
+    hex: str
+    cover_path: str | None
+    image_path: str | None
+    skus: tuple[tuple[str, int, str, int, str], ...]  # (size, sku_id, sku_number, inventory_id, upc)
+
+
+@dataclass(frozen=True, slots=True)
 class Ids:
     """Id ranges of one organisation; ids are unique across organisations, as in Uphance."""
 
@@ -133,6 +144,34 @@ class Organisation:
     products: tuple[Product, ...]
     product_by_id: dict[int, Product] = field(default_factory=dict)
     product_by_identifier: dict[str, Product] = field(default_factory=dict)
+    _variants: dict[tuple[int, int], Variant] = field(default_factory=dict)
+
+    def variant(self, product: Product, colour_slot: int) -> Variant:
+        """Per product colour: everything about it that never changes (cached, a few hundred)."""
+        key = (product.index, colour_slot)
+        found = self._variants.get(key)
+        if found is None:
+            name, code, hex_colour = COLOURS[product.colours[colour_slot]]
+            ident = product.identifier.upper() if product.index % 7 else product.identifier
+            variation_id = self.variation_id(product, colour_slot)
+            skus = []
+            for size_slot, size in enumerate(product.sizes):
+                sku_id = self.sku_id(product, colour_slot, size_slot)
+                skus.append((size, sku_id, f"{ident}-{code}-{size}",
+                             self.ids.inventory + (sku_id - self.ids.sku) * 4,
+                             f"11236{sku_id % 10**8:08d}" if product.has_upc else ""))
+            found = Variant(
+                variation_id=variation_id,
+                colour=name,
+                colour_code=code,
+                hex=hex_colour,
+                cover_path=f"/images/product/{product.id}/{product.slug}.svg" if product.has_cover else None,
+                image_path=f"/images/product_image/{variation_id}/{product.slug}-{slugify(name)}.svg"
+                if product.has_variation_images else None,
+                skus=tuple(skus),
+            )
+            self._variants[key] = found
+        return found
 
     def sku_id(self, product: Product, colour_slot: int, size_slot: int) -> int:
         return self.ids.sku + product.index * 100 + colour_slot * 10 + size_slot

@@ -34,7 +34,8 @@ def generated_order_count(org: Organisation, customer_index: int) -> int:
 
 
 def customer_active(seed: int, org: Organisation, customer_index: int) -> bool:
-    return unit(seed, org.id, "customer-active", customer_index) >= 0.15
+    # Every eighth customer (from the fourth) and a few others are inactive.
+    return customer_index % 8 != 3 and unit(seed, org.id, "customer-active", customer_index) >= 0.08
 
 
 def _customer_name(rng: random.Random) -> str:

@@ -6,11 +6,15 @@ from the plan at the moment of the request, so they move as the simulated clock 
 """
 from __future__ import annotations
 
+import json
 import random
 import time
 from dataclasses import dataclass
+from functools import lru_cache
+from hashlib import blake2b
+from json.encoder import encode_basestring_ascii as _q
 
-from .catalogue import COLOURS, Organisation, Product, slugify
+from .catalogue import Organisation, Product
 
 HOUR = 3600
 DAY = 86400
@@ -39,6 +43,7 @@ NOTES = (
 )
 
 
+@lru_cache(maxsize=65536)
 def money(cents: int) -> str:
     """Ruby BigDecimal#to_s style, as the API prints money: 4600 -> "46.0", 1738 -> "17.38"."""
     sign = "-" if cents < 0 else ""
@@ -47,26 +52,31 @@ def money(cents: int) -> str:
     return sign + (text + "0" if text.endswith(".") else text)
 
 
+_OFFSET_SECONDS = {"Z": 0, "+01:00": 3600, "+05:30": 19800}
+
+
+@lru_cache(maxsize=8192)
+def _day(day_number: int) -> str:
+    t = time.gmtime(day_number * 86400)
+    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
+
+
 def iso(ts: int, offset: str) -> str:
     """`2025-04-26T18:08:22.000Z` / `...+01:00` - the same instant written in the given offset."""
-    shift = 0 if offset == "Z" else (1 if offset[0] == "+" else -1) * (
-        int(offset[1:3]) * 3600 + int(offset[4:6]) * 60
-    )
-    t = time.gmtime(ts + shift)
-    return (
-        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:"
-        f"{t.tm_sec:02d}.000{offset}"
-    )
+    day, second = divmod(ts + _OFFSET_SECONDS[offset], 86400)
+    hour, rest = divmod(second, 3600)
+    minute, sec = divmod(rest, 60)
+    return f"{_day(day)}T{hour:02d}:{minute:02d}:{sec:02d}.000{offset}"
 
 
 def iso_date(ts: int) -> str:
-    t = time.gmtime(ts)
-    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
+    return _day(ts // 86400)
 
 
 def unit(*parts: object) -> float:
     """A uniform number in [0, 1) fixed by its parts (a permanent property of a record)."""
-    return random.Random(":".join(map(str, parts))).random()
+    digest = blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 18446744073709551616.0
 
 
 def line_count(seed: int, org_id: int, index: int) -> int:
@@ -104,8 +114,6 @@ class LinePlan:
     swap_past: bool
     null_current_when_done: bool
     absent_current: bool
-    malformed_u: float
-    malformed_kind: str
 
 
 @dataclass(slots=True)
@@ -136,8 +144,9 @@ class OrderPlan:
     received_delay: int
     offset: str
     lines: tuple[LinePlan, ...]
-    malformed_u: float
-    malformed_kind: str
+    total_quantity: int
+    items_total: int
+    items_tax: int
 
     @property
     def warehouses(self) -> list[str]:
@@ -150,7 +159,7 @@ class OrderPlan:
 
 @dataclass(slots=True)
 class OrderState:
-    """An order at one instant: statuses and the stage progress of each line item."""
+    """An order at one instant: statuses and the instant its stages are seen at."""
 
     status: str
     delivery_status: str
@@ -163,46 +172,56 @@ class OrderState:
 def plan_order(
     org: Organisation, *, seed: int, index: int, created_ts: int, is_new: bool
 ) -> OrderPlan:
+    """Everything about an order that does not depend on the clock, from (seed, organisation, index)."""
     rng = random.Random(f"{seed}:{org.id}:{index}")
+    r = rng.random
     ids = org.ids
     n_lines = line_count(seed, org.id, index)
-    manufacturer = org.manufacturers[
-        rng.choices(range(len(org.manufacturers)), weights=[12 - k % 7 for k in range(len(org.manufacturers))])[0]
-    ]
+    makers = org.manufacturers
+    # Smaller manufacturers get fewer orders: a triangular pick.
+    manufacturer = makers[int(min(r(), r()) * len(makers))]
     # Seasons follow time (older orders in older seasons) with some spill-over.
     season_slot = min(2, int(3 * index / max(1, org.order_count)))
-    if rng.random() < 0.15:
-        season_slot = rng.randrange(3)
+    if r() < 0.15:
+        season_slot = int(r() * 3)
     season_id = org.seasons[season_slot][0]
-    kind_u = rng.random()
+    kind_u = r()
     kind = "live" if is_new else ("draft" if kind_u < 0.06 else "cancelled" if kind_u < 0.11 else "live")
-    confirm_ts = created_ts + (rng.randint(1, 48) * HOUR if is_new else rng.randint(60, 3 * DAY))
-    tax_level = rng.choice((0, 0, 3, 10, 20))
-    main_warehouse = org.warehouses[rng.choices(range(len(org.warehouses)), weights=(7, 2, 1)[: len(org.warehouses)])[0]][1]
-    second_warehouse = rng.choice(org.warehouses)[1] if rng.random() < 0.1 else None
+    confirm_ts = created_ts + ((1 + int(r() * 48)) * HOUR if is_new else 60 + int(r() * 3 * DAY))
+    tax_level = (0, 0, 3, 10, 20)[int(r() * 5)]
+    warehouses = org.warehouses
+    w = r()
+    main_warehouse = warehouses[0 if w < 0.7 else 1 if w < 0.9 or len(warehouses) < 3 else 2][1]
+    second_warehouse = warehouses[int(r() * len(warehouses))][1] if r() < 0.1 else None
 
-    group_start = confirm_ts + rng.randint(0, 10) * DAY + rng.randint(0, 23) * HOUR
+    group_start = confirm_ts + int(r() * 11) * DAY + int(r() * 24) * HOUR
     lines: list[LinePlan] = []
     used: set[tuple[int, int]] = set()
+    products = org.products
     while len(lines) < n_lines:
-        product = org.products[rng.randrange(len(org.products))]
+        product = products[int(r() * len(products))]
         slots = list(range(len(product.colours)))
         rng.shuffle(slots)
-        for colour_slot in slots[: rng.randint(1, len(slots))]:
+        for colour_slot in slots[: 1 + int(r() * len(slots))]:
             if len(lines) >= n_lines or (product.index, colour_slot) in used:
                 continue
             used.add((product.index, colour_slot))
-            lines.append(_plan_line(rng, org, product, colour_slot, index, len(lines), group_start,
-                                    main_warehouse, second_warehouse, tax_level, seed))
+            lines.append(_plan_line(r, org, product, colour_slot, index, len(lines), group_start,
+                                    main_warehouse, second_warehouse, tax_level))
     staged_ends = [line.stages[-1][3] for line in lines if line.stages]
     done_ts = max(staged_ends) if staged_ends else group_start + 30 * DAY
     cancel_ts = None
     if kind == "cancelled":
-        cancel_ts = confirm_ts + int(rng.random() * max(DAY, done_ts - confirm_ts))
-    due_date = iso_date(done_ts + rng.randint(-12, 14) * DAY) if rng.random() < 0.4 else None
-    in_warehouse_date = iso_date(done_ts + rng.randint(2, 20) * DAY) if rng.random() < 0.25 else None
-    notes_u = rng.random()
-    malformed_u = unit(seed, org.id, index, "malformed")
+        cancel_ts = confirm_ts + int(r() * max(DAY, done_ts - confirm_ts))
+    due_date = iso_date(done_ts + (int(r() * 27) - 12) * DAY) if r() < 0.4 else None
+    in_warehouse_date = iso_date(done_ts + (2 + int(r() * 19)) * DAY) if r() < 0.25 else None
+    notes_u = r()
+    total_quantity = items_total = items_tax = 0
+    for line in lines:
+        qty = sum(q for _, q in line.quantities)
+        total_quantity += qty
+        items_total += line.unit_price * qty
+        items_tax += line.unit_tax * qty
     return OrderPlan(
         org_id=org.id,
         index=index,
@@ -217,58 +236,67 @@ def plan_order(
         currency=manufacturer.currency,
         season_id=season_id,
         tax_level=tax_level,
-        shipping=rng.choice((0, 0, 0, 2500, 4000, 12000)),
+        shipping=(0, 0, 0, 2500, 4000, 12000)[int(r() * 6)],
         due_date=due_date,
         in_warehouse_date=in_warehouse_date,
-        notes=rng.choice(NOTES) if notes_u < 0.2 else ("" if notes_u < 0.25 else None),
-        internal_notes=rng.choice((None, None, None, "", "Chase factory weekly")),
-        payment_terms=rng.choice((None, None, "Net 30", "30% Deposit, Net 30")),
-        delivery_terms=rng.choice((None, None, "FOB", "EXW", "DDP")),
-        financial_u=rng.random(),
+        notes=NOTES[int(r() * len(NOTES))] if notes_u < 0.2 else ("" if notes_u < 0.25 else None),
+        internal_notes=(None, None, None, "", "Chase factory weekly")[int(r() * 5)],
+        payment_terms=(None, None, "Net 30", "30% Deposit, Net 30")[int(r() * 4)],
+        delivery_terms=(None, None, "FOB", "EXW", "DDP")[int(r() * 5)],
+        financial_u=r(),
         done_ts=done_ts,
-        receiving_delay=rng.randint(1, 5) * DAY + rng.randint(0, 23) * HOUR,
-        received_delay=rng.randint(0, 4) * DAY + rng.randint(1, 23) * HOUR,
-        offset=rng.choice(org.offsets),
+        receiving_delay=(1 + int(r() * 5)) * DAY + int(r() * 24) * HOUR,
+        # Some deliveries arrive in parts over months: those orders stay "Receiving" for long.
+        received_delay=((2 + int(r() * 13)) if r() < 0.85 else (60 + int(r() * 121))) * DAY
+        + (1 + int(r() * 23)) * HOUR,
+        offset=org.offsets[int(r() * len(org.offsets))],
         lines=tuple(lines),
-        malformed_u=malformed_u,
-        malformed_kind=MALFORMED_ORDER_KINDS[int(unit(seed, org.id, index, "kind") * 4)],
+        total_quantity=total_quantity,
+        items_total=items_total,
+        items_tax=items_tax,
     )
 
 
-def _plan_line(rng, org, product, colour_slot, index, j, group_start, main_warehouse,
-               second_warehouse, tax_level, seed) -> LinePlan:
-    line_id = org.ids.line_item + index * LINES_PER_ORDER_SLOTS + j
+_LINE_OFFSETS = ("Z", "Z", "Z", "+01:00", "+05:30")
+_OTHER_OFFSETS = ("Z", "+01:00", "+05:30")
+
+
+def _plan_line(r, org, product, colour_slot, index, j, group_start, main_warehouse, second_warehouse,
+               tax_level) -> LinePlan:
     quantities = []
-    for size_slot in range(len(product.sizes)):
-        if len(product.sizes) > 2 and rng.random() < 0.1:
+    n_sizes = len(product.sizes)
+    for size_slot in range(n_sizes):
+        if n_sizes > 2 and r() < 0.1:
             continue  # size not ordered at all (no line quantity)
-        quantities.append((size_slot, 0 if rng.random() < 0.3 else rng.randint(1, 40)))
+        quantities.append((size_slot, 0 if r() < 0.3 else 1 + int(r() * 40)))
     if not any(q for _, q in quantities):
-        quantities[0] = (quantities[0][0], rng.randint(1, 40))
-    discount = 5 if rng.random() < 0.08 else 0
+        quantities[:1] = [(quantities[0][0] if quantities else 0, 1 + int(r() * 40))]
+    discount = 5 if r() < 0.08 else 0
     unit_price = product.unit_cost * (100 - discount) // 100
     stages = None
-    if rng.random() >= 0.08:
-        sequence = [s for s in org.stages if not s.optional or product.uses_optional_stage]
-        start = group_start + rng.randint(0, 72) * HOUR + rng.randint(0, 3599)
-        clicked = rng.randint(1, len(sequence) - 1) if rng.random() < 0.08 else 0
-        stuck = rng.randrange(len(sequence)) if rng.random() < 0.06 else -1
+    if r() >= 0.08:
+        sequence = org.stage_sequence(product.uses_optional_stage)
+        t = group_start + int(r() * 73) * HOUR + int(r() * 3600)
+        n = len(sequence)
+        clicked = 1 + int(r() * (n - 1)) if r() < 0.08 else 0
+        stuck = int(r() * n) if r() < 0.06 else -1
         planned = []
-        t = start
         for k, stage in enumerate(sequence):
             if k < clicked:  # stages clicked through in seconds, as in the seed's timeline
                 duration, gap = 3, 4
             else:
-                duration, gap = rng.randint(stage.min_hours, stage.max_hours) * HOUR + rng.randint(0, 3599), 0
+                duration = (stage.min_hours + int(r() * (stage.max_hours - stage.min_hours + 1))) * HOUR \
+                    + int(r() * 3600)
+                gap = 0
             if k == stuck:
                 duration *= 6
             planned.append((stage.name, stage.colour, t, t + duration))
             t += duration + gap
         stages = tuple(planned)
-    offset = rng.choice(("Z", "Z", "Z", "+01:00", "+05:30"))
-    malformed_u = unit(seed, org.id, line_id, "malformed-line")
+    offset = _LINE_OFFSETS[int(r() * 5)]
+    current_offset = offset if r() < 0.7 else _OTHER_OFFSETS[int(r() * 3)]
     return LinePlan(
-        id=line_id,
+        id=org.ids.line_item + index * LINES_PER_ORDER_SLOTS + j,
         j=j,
         product=product,
         colour_slot=colour_slot,
@@ -276,42 +304,40 @@ def _plan_line(rng, org, product, colour_slot, index, j, group_start, main_wareh
         unit_price=unit_price,
         original_price=product.unit_cost,
         unit_tax=(unit_price * tax_level + 50) // 100,
-        discount=f"{discount}.0",
-        comments="Repeat style" if rng.random() < 0.05 else "",
+        discount="5.0" if discount else "0.0",
+        comments="Repeat style" if r() < 0.05 else "",
         quantities=tuple(quantities),
         stages=stages,
-        cover_key="Product_cover_image" if rng.random() < 0.1 else "product_cover_image",
+        cover_key="Product_cover_image" if r() < 0.1 else "product_cover_image",
         offset=offset,
-        current_offset=offset if rng.random() < 0.7 else rng.choice(("Z", "+01:00", "+05:30")),
-        swap_past=rng.random() < 0.08,
-        null_current_when_done=rng.random() < 0.3,
-        absent_current=rng.random() < 0.5,
-        malformed_u=malformed_u,
-        malformed_kind=MALFORMED_LINE_KINDS[int(unit(seed, org.id, line_id, "kind") * 3)],
+        current_offset=current_offset,
+        swap_past=r() < 0.08,
+        null_current_when_done=r() < 0.3,
+        absent_current=r() < 0.5,
     )
 
 
 def order_state(plan: OrderPlan, now: int) -> OrderState:
     created = plan.created_ts
-    events = [created]
+    updated = created
     if plan.kind == "draft":
         status, delivery, confirmed, stage_now = "DRAFT", "Not Received", None, created
     elif plan.confirm_ts is not None and now < plan.confirm_ts:
         status, delivery, confirmed, stage_now = "DRAFT", "Not Received", None, now
     elif plan.kind == "cancelled" and now >= plan.cancel_ts:
         status, delivery, confirmed, stage_now = "CANCELLED", "Not Received", plan.confirm_ts, plan.cancel_ts
-        events += [plan.confirm_ts, plan.cancel_ts]
+        updated = max(updated, plan.cancel_ts)
     else:
         confirmed, stage_now = plan.confirm_ts, now
-        events.append(plan.confirm_ts)
+        updated = max(updated, plan.confirm_ts)
         receiving = plan.done_ts + plan.receiving_delay
         received = receiving + plan.received_delay
         if now >= received:
             status, delivery = "COMPLETE", "All Received"
-            events += [receiving, received]
+            updated = max(updated, received)
         elif now >= receiving:
             status, delivery = "CONFIRMED", "Receiving"
-            events.append(receiving)
+            updated = max(updated, receiving)
         else:
             status, delivery = "CONFIRMED", "Not Received"
     for line in plan.lines:
@@ -319,15 +345,17 @@ def order_state(plan: OrderPlan, now: int) -> OrderState:
             for _, _, start, end in line.stages:
                 if start > stage_now:
                     break
-                events.append(start)
                 if end <= stage_now:
-                    events.append(end)
+                    if end > updated:
+                        updated = end
+                elif start > updated:
+                    updated = start
     u = plan.financial_u
     if status == "COMPLETE":
         financial = "Paid" if u < 0.6 else "Partially Paid" if u < 0.8 else "Not Paid"
     else:
         financial = "Partially Paid" if u < 0.1 else "Not Paid"
-    return OrderState(status, delivery, confirmed, stage_now, max(events), financial)
+    return OrderState(status, delivery, confirmed, stage_now, updated, financial)
 
 
 def line_progress(stages: tuple[tuple[str, str, int, int], ...], now: int) -> int:
@@ -372,160 +400,190 @@ def line_matches_stage_filter(line: LinePlan, stage_now: int, statuses: set[str]
     return False
 
 
-def _entry(stage: tuple[str, str, int, int], offset: str, status: str, with_start: bool = True,
-           with_end: bool = True) -> dict:
-    return {
-        "name": stage[0],
-        "start_time": iso(stage[2], offset) if with_start else None,
-        "end_time": iso(stage[3], offset) if with_end else None,
-        "stage_color": stage[1],
-        "status": status,
-    }
+ABSENT = object()  # a production_stages without a current_stage key at all
+Row = tuple[str, str, str | None, str | None, str]  # name, colour, start_time, end_time, status
+
+
+def stage_rows(line: LinePlan, stage_now: int) -> tuple[Row | None | object, list[Row]]:
+    """The current stage (a row, None, or ABSENT) and past stages as the API lists them."""
+    stages = line.stages
+    if not stages:
+        return (ABSENT if line.absent_current else None), []
+    k = line_progress(stages, stage_now)
+    offset, current_offset = line.offset, line.current_offset
+    if k < 0:
+        first = stages[0]
+        return (first[0], first[1], None, None, STAGE_NOT_STARTED), []
+    if k < len(stages):
+        now_stage = stages[k]
+        current = (now_stage[0], now_stage[1], iso(now_stage[2], current_offset), None, STAGE_IN_PROGRESS)
+        done = stages[:k]
+    elif line.null_current_when_done:
+        current, done = None, stages
+    else:
+        last = stages[-1]
+        current = (last[0], last[1], iso(last[2], current_offset), iso(last[3], current_offset), STAGE_COMPLETED)
+        done = stages[:-1]
+    past = [(s[0], s[1], iso(s[2], offset), iso(s[3], offset), STAGE_COMPLETED) for s in done]
+    if line.swap_past and len(past) >= 2:
+        # Uphance lists past stages in sequence order; their recorded times need not agree with it.
+        a, b = past[0], past[1]
+        past[0], past[1] = (a[0], a[1], b[2], b[3], a[4]), (b[0], b[1], a[2], a[3], b[4])
+    return current, past
+
+
+def _row_dict(row: Row) -> dict:
+    return {"name": row[0], "start_time": row[2], "end_time": row[3], "stage_color": row[1], "status": row[4]}
 
 
 def production_stages(line: LinePlan, stage_now: int) -> dict:
-    if not line.stages:
-        return {"past_stages": []} if line.absent_current else {"current_stage": None, "past_stages": []}
-    stages = line.stages
-    k = line_progress(stages, stage_now)
-    offset = line.offset
-    if k < 0:
-        current = _entry(stages[0], line.current_offset, STAGE_NOT_STARTED, False, False)
-        past: list[dict] = []
-    elif k < len(stages):
-        current = _entry(stages[k], line.current_offset, STAGE_IN_PROGRESS, True, False)
-        past = [_entry(s, offset, STAGE_COMPLETED) for s in stages[:k]]
-    elif line.null_current_when_done:
-        current = None
-        past = [_entry(s, offset, STAGE_COMPLETED) for s in stages]
-    else:
-        current = _entry(stages[-1], line.current_offset, STAGE_COMPLETED)
-        past = [_entry(s, offset, STAGE_COMPLETED) for s in stages[:-1]]
-    if line.swap_past and len(past) >= 2:
-        # Uphance lists past stages in sequence order; their recorded times need not agree.
-        a, b = past[0], past[1]
-        a["start_time"], b["start_time"] = b["start_time"], a["start_time"]
-        a["end_time"], b["end_time"] = b["end_time"], a["end_time"]
-    return {"current_stage": current, "past_stages": past}
-
-
-def _images(org: Organisation, line: LinePlan, base_url: str) -> tuple[str | None, list[str]]:
-    product = line.product
-    colour = COLOURS[product.colours[line.colour_slot]][0]
-    cover = f"{base_url}/images/product/{product.id}/{product.slug}.svg" if product.has_cover else None
-    variation_id = org.variation_id(product, line.colour_slot)
-    images = (
-        [f"{base_url}/images/product_image/{variation_id}/{product.slug}-{slugify(colour)}.svg"]
-        if product.has_variation_images
-        else []
-    )
-    return cover, images
-
-
-def line_quantities(org: Organisation, line: LinePlan, index: int) -> list[dict]:
-    product = line.product
-    code = COLOURS[product.colours[line.colour_slot]][1]
-    ident = product.identifier.upper() if product.index % 7 else product.identifier
-    base_lq = org.ids.line_quantity + (index * LINES_PER_ORDER_SLOTS + line.j) * 10
-    out = []
-    for size_slot, quantity in line.quantities:
-        size = product.sizes[size_slot]
-        sku_id = org.sku_id(product, line.colour_slot, size_slot)
-        out.append(
-            {
-                "id": base_lq + size_slot,
-                "size": size,
-                "quantity": quantity,
-                "sku_number": f"{ident}-{code}-{size}",
-                "sku_id": sku_id,
-                "inventory_id": org.ids.inventory + (sku_id - org.ids.sku) * 4,
-                "upc_number": f"11236{sku_id % 10**8:08d}" if product.has_upc else "",
-                "bundle_components": [],
-            }
-        )
+    current, past = stage_rows(line, stage_now)
+    out = {} if current is ABSENT else {"current_stage": None if current is None else _row_dict(current)}
+    out["past_stages"] = [_row_dict(row) for row in past]
     return out
 
 
-def render_line_item(org: Organisation, plan: OrderPlan, line: LinePlan, state: OrderState,
-                     include_stages: bool, base_url: str) -> dict:
-    product = line.product
-    cover, images = _images(org, line, base_url)
-    item = {
-        "id": line.id,
-        "product_id": product.id,
-        "product_name": product.name,
-        "product_identifier": product.identifier,
-        "variation_id": org.variation_id(product, line.colour_slot),
-        "color": COLOURS[product.colours[line.colour_slot]][0],
-        "unit_tax": money(line.unit_tax),
-        "tax_level": f"{plan.tax_level}.0",
-        "unit_price": money(line.unit_price),
-        "original_price": money(line.original_price),
-        "warehouse": line.warehouse,
-        "percentage_discount": line.discount,
-        "bundle_line_item": False,
-        "comments": line.comments,
-        "product_brand": product.brand,
-        "country_of_origin": product.country,
-        "intrastat_code": "",
-        line.cover_key: cover,
-        "variation_images": images,
-    }
-    if include_stages:
-        item["production_stages"] = production_stages(line, state.stage_now)
-    item["line_quantities"] = line_quantities(org, line, plan.index)
-    return item
+def _row_text(row: Row) -> str:
+    start = "null" if row[2] is None else f'"{row[2]}"'
+    end = "null" if row[3] is None else f'"{row[3]}"'
+    return f'{{"name":{_q(row[0])},"start_time":{start},"end_time":{end},"stage_color":{_q(row[1])},' \
+           f'"status":"{row[4]}"}}'
 
 
-def render_order(org: Organisation, plan: OrderPlan, now: int, *, include_stages: bool,
-                 base_url: str, malformed_rate: float) -> dict:
-    state = order_state(plan, now)
-    line_items = [render_line_item(org, plan, line, state, include_stages, base_url) for line in plan.lines]
-    items_total = items_tax = total_quantity = 0
-    for line in plan.lines:
-        qty = sum(q for _, q in line.quantities)
-        total_quantity += qty
-        items_total += line.unit_price * qty
-        items_tax += line.unit_tax * qty
-    shipping_tax = (plan.shipping * plan.tax_level + 50) // 100
-    total_tax = items_tax + shipping_tax
-    offset = plan.offset
-    order = {
-        "id": plan.id,
-        "production_order_number": plan.number,
-        "created_at": iso(plan.created_ts, offset),
-        "updated_at": iso(state.updated_ts, offset),
-        "items_total": money(items_total),
-        "items_tax": money(items_tax),
-        "subtotal": money(items_total),
-        "total_tax": money(total_tax),
-        "grand_total": money(items_total + total_tax + plan.shipping),
-        "total_quantity": total_quantity,
-        "tax_level": f"{plan.tax_level}.0",
-        "shipping_cost": money(plan.shipping),
-        "shipping_tax": money(shipping_tax),
-        "confirmed_at": iso(state.confirmed_ts, offset) if state.confirmed_ts is not None else None,
-        "due_date": plan.due_date,
-        "in_warehouse_date": plan.in_warehouse_date,
-        "drop_id": None,
-        "notes": plan.notes,
-        "internal_notes": plan.internal_notes,
-        "currency": plan.currency,
-        "company_id": plan.manufacturer_id,
-        "company_name": plan.manufacturer_name,
-        "season_id": plan.season_id,
-        "organisation_id": org.id,
-        "status": state.status,
-        "delivery_status": state.delivery_status,
-        "financial_status": state.financial_status,
-        "warehouses": plan.warehouses,
-        "payment_terms": plan.payment_terms,
-        "delivery_terms": plan.delivery_terms,
-        "line_items": line_items,
-    }
-    if plan.malformed_u < malformed_rate:
-        _break_order(order, plan.malformed_kind)
-    return order
+def production_stages_text(line: LinePlan, stage_now: int) -> str:
+    current, past = stage_rows(line, stage_now)
+    past_text = ",".join(_row_text(row) for row in past)
+    if current is ABSENT:
+        return f'{{"past_stages":[{past_text}]}}'
+    current_text = "null" if current is None else _row_text(current)
+    return f'{{"current_stage":{current_text},"past_stages":[{past_text}]}}'
+
+
+def _qn(value: str | None) -> str:
+    return "null" if value is None else _q(value)
+
+
+def order_is_malformed(seed: int, org_id: int, index: int, rate: float) -> bool:
+    return rate > 0 and unit(seed, org_id, index, "malformed") < rate
+
+
+def line_is_malformed(seed: int, org_id: int, line_id: int, rate: float) -> bool:
+    return rate > 0 and unit(seed, org_id, line_id, "malformed-line") < rate
+
+
+class OrderRenderer:
+    """Writes an organisation's orders as API JSON text, from cached per-product-colour fragments."""
+
+    def __init__(self, org: Organisation, *, seed: int, base_url: str):
+        self.org = org
+        self.seed = seed
+        self.base_url = base_url
+        self._fragments: dict[tuple[int, int], tuple] = {}
+        self._makers = {m.id: _q(m.name) for m in org.manufacturers}
+
+    def _variant_fragments(self, product: Product, colour_slot: int) -> tuple:
+        key = (product.index, colour_slot)
+        found = self._fragments.get(key)
+        if found is None:
+            v = self.org.variant(product, colour_slot)
+            head = (f'"product_id":{product.id},"product_name":{_q(product.name)},'
+                    f'"product_identifier":{_q(product.identifier)},"variation_id":{v.variation_id},'
+                    f'"color":{_q(v.colour)},')
+            brand = (f'"product_brand":{_qn(product.brand)},"country_of_origin":{_q(product.country)},'
+                     f'"intrastat_code":"",')
+            cover = _q(self.base_url + v.cover_path) if v.cover_path else "null"
+            images = f"[{_q(self.base_url + v.image_path)}]" if v.image_path else "[]"
+            skus = tuple(
+                (f',"size":{_q(size)},"quantity":',
+                 f',"sku_number":{_q(number)},"sku_id":{sku_id},"inventory_id":{inventory},'
+                 f'"upc_number":{_q(upc)},"bundle_components":[]}}')
+                for size, sku_id, number, inventory, upc in v.skus
+            )
+            found = (head, brand, cover, images, skus)
+            self._fragments[key] = found
+        return found
+
+    def line_text(self, plan: OrderPlan, line: LinePlan, stage_now: int, include_stages: bool) -> str:
+        head, brand, cover, images, skus = self._variant_fragments(line.product, line.colour_slot)
+        base_lq = self.org.ids.line_quantity + (plan.index * LINES_PER_ORDER_SLOTS + line.j) * 10
+        quantities = ",".join(
+            f'{{"id":{base_lq + slot}{skus[slot][0]}{qty}{skus[slot][1]}' for slot, qty in line.quantities
+        )
+        stages = f',"production_stages":{production_stages_text(line, stage_now)}' if include_stages else ""
+        return (
+            f'{{"id":{line.id},{head}"unit_tax":"{money(line.unit_tax)}","tax_level":"{plan.tax_level}.0",'
+            f'"unit_price":"{money(line.unit_price)}","original_price":"{money(line.original_price)}",'
+            f'"warehouse":{_q(line.warehouse)},"percentage_discount":"{line.discount}",'
+            f'"bundle_line_item":false,"comments":{_q(line.comments)},{brand}"{line.cover_key}":{cover},'
+            f'"variation_images":{images}{stages},"line_quantities":[{quantities}]}}'
+        )
+
+    def order_text(self, plan: OrderPlan, now: int, *, include_stages: bool, malformed_rate: float) -> str:
+        state = order_state(plan, now)
+        offset = plan.offset
+        shipping_tax = (plan.shipping * plan.tax_level + 50) // 100
+        total_tax = plan.items_tax + shipping_tax
+        confirmed = "null" if state.confirmed_ts is None else f'"{iso(state.confirmed_ts, offset)}"'
+        warehouses = ",".join(_q(w) for w in plan.warehouses)
+        lines = ",".join(self.line_text(plan, line, state.stage_now, include_stages) for line in plan.lines)
+        text = (
+            f'{{"id":{plan.id},"production_order_number":"{plan.number}",'
+            f'"created_at":"{iso(plan.created_ts, offset)}","updated_at":"{iso(state.updated_ts, offset)}",'
+            f'"items_total":"{money(plan.items_total)}","items_tax":"{money(plan.items_tax)}",'
+            f'"subtotal":"{money(plan.items_total)}","total_tax":"{money(total_tax)}",'
+            f'"grand_total":"{money(plan.items_total + total_tax + plan.shipping)}",'
+            f'"total_quantity":{plan.total_quantity},"tax_level":"{plan.tax_level}.0",'
+            f'"shipping_cost":"{money(plan.shipping)}","shipping_tax":"{money(shipping_tax)}",'
+            f'"confirmed_at":{confirmed},"due_date":{_qn(plan.due_date)},'
+            f'"in_warehouse_date":{_qn(plan.in_warehouse_date)},"drop_id":null,"notes":{_qn(plan.notes)},'
+            f'"internal_notes":{_qn(plan.internal_notes)},"currency":"{plan.currency}",'
+            f'"company_id":{plan.manufacturer_id},"company_name":{self._makers[plan.manufacturer_id]},'
+            f'"season_id":{plan.season_id},"organisation_id":{self.org.id},"status":"{state.status}",'
+            f'"delivery_status":"{state.delivery_status}","financial_status":"{state.financial_status}",'
+            f'"warehouses":[{warehouses}],"payment_terms":{_qn(plan.payment_terms)},'
+            f'"delivery_terms":{_qn(plan.delivery_terms)},"line_items":[{lines}]}}'
+        )
+        if order_is_malformed(self.seed, self.org.id, plan.index, malformed_rate):
+            order = json.loads(text)
+            _break_order(order, MALFORMED_ORDER_KINDS[int(unit(self.seed, self.org.id, plan.index, "kind") * 4)])
+            text = json.dumps(order, separators=(",", ":"))
+        return text
+
+    def order(self, plan: OrderPlan, now: int, *, include_stages: bool, malformed_rate: float) -> dict:
+        return json.loads(self.order_text(plan, now, include_stages=include_stages, malformed_rate=malformed_rate))
+
+    def timeline(self, plan: OrderPlan, line: LinePlan, now: int, *, bulk: bool, malformed_rate: float) -> dict:
+        org = self.org
+        product = line.product
+        variant = org.variant(product, line.colour_slot)
+        item = {"id": line.id}
+        if bulk:
+            item["production_order_id"] = plan.id
+        item.update(
+            {
+                "product_id": product.id,
+                "product_name": product.name,
+                "product_identifier": product.identifier,
+                "variation_id": variant.variation_id,
+                "color": variant.colour,
+                "unit_tax": money(line.unit_tax),
+                "tax_level": f"{plan.tax_level}.0",
+                "unit_price": money(line.unit_price),
+                "original_price": money(line.original_price),
+                "percentage_discount": line.discount,
+                "production_stages": production_stages(line, order_state(plan, now).stage_now),
+            }
+        )
+        if bulk and line_is_malformed(self.seed, org.id, line.id, malformed_rate):
+            kind = MALFORMED_LINE_KINDS[int(unit(self.seed, org.id, line.id, "kind") * 3)]
+            entry = _first_stage_entry([item]) if kind != "missing_id" else None
+            if entry is None:
+                del item["id"]
+            elif kind == "bad_start_time":
+                entry["start_time"] = BAD_DATE
+            else:
+                entry["stage_color"] = BAD_COLOUR
+        return item
 
 
 def _first_stage_entry(line_items: list[dict]) -> dict | None:
@@ -553,37 +611,3 @@ def _break_order(order: dict, kind: str) -> None:
         order["line_items"][0]["line_quantities"][0]["quantity"] = BAD_QUANTITY
     elif kind == "missing_id":
         del order["id"]
-
-
-def render_timeline(org: Organisation, plan: OrderPlan, line: LinePlan, now: int, *, bulk: bool,
-                    malformed_rate: float) -> dict:
-    state = order_state(plan, now)
-    product = line.product
-    item = {"id": line.id}
-    if bulk:
-        item["production_order_id"] = plan.id
-    item.update(
-        {
-            "product_id": product.id,
-            "product_name": product.name,
-            "product_identifier": product.identifier,
-            "variation_id": org.variation_id(product, line.colour_slot),
-            "color": COLOURS[product.colours[line.colour_slot]][0],
-            "unit_tax": money(line.unit_tax),
-            "tax_level": f"{plan.tax_level}.0",
-            "unit_price": money(line.unit_price),
-            "original_price": money(line.original_price),
-            "percentage_discount": line.discount,
-            "production_stages": production_stages(line, state.stage_now),
-        }
-    )
-    if bulk and line.malformed_u < malformed_rate:
-        kind = line.malformed_kind
-        entry = _first_stage_entry([item]) if kind != "missing_id" else None
-        if entry is None:
-            del item["id"]
-        elif kind == "bad_start_time":
-            entry["start_time"] = BAD_DATE
-        else:
-            entry["stage_color"] = BAD_COLOUR
-    return item

@@ -1,0 +1,50 @@
+"""The database-heavy tests again, on a real PostgreSQL server on loopback.
+
+The suite runs on SQLite (the embedded default); production runs on PostgreSQL. This runs the
+modules whose SQL differs most between the two (bulk upserts, aggregates, locks) in a child pytest
+with DATABASE_URL pointing at a throw-away PostgreSQL server.
+"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_in_ci
+from tests.servers import PostgresServer
+
+REPO = Path(__file__).resolve().parent.parent
+MODULES = [
+    "tests/production/test_sync.py",
+    "tests/production/test_sync_seed_examples.py",
+    "tests/production/test_sync_views.py",
+]
+OPTIONAL_MODULES = [
+    "tests/production/test_board_selectors.py",
+    "tests/production/test_board_views.py",
+    "tests/production/test_timelines.py",
+    "tests/production/test_summaries.py",
+    "tests/customers/test_sync.py",
+    "tests/customers/test_demand.py",
+    "tests/customers/test_shipup_push.py",
+    "tests/accounts/test_isolation.py",
+]
+
+
+@pytest.mark.postgres
+def test_database_heavy_tests_pass_on_postgresql():
+    reason = PostgresServer.unavailable_reason()
+    if reason:
+        require_in_ci(reason)
+    modules = MODULES + [m for m in OPTIONAL_MODULES if (REPO / m).exists()]
+    with PostgresServer() as server:
+        env = {**os.environ, "DATABASE_URL": server.url}
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not browser and not stack and not postgres",
+             *modules],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=1500,
+        )
+    tail = (result.stdout + result.stderr)[-8000:]
+    print(tail)
+    assert result.returncode == 0, tail
