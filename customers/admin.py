@@ -1,7 +1,17 @@
 """Admin of the customers app: read the synced copy (Uphance is the source of truth)."""
 from django.contrib import admin
 
-from .models import Address, Agent, Channel, Contact, Customer, DemandLink, SalesOrder, SalesOrderLine, SalesOrderQuantity
+from .models import (
+    Address,
+    Agent,
+    Channel,
+    Contact,
+    Customer,
+    DemandLink,
+    SalesOrder,
+    SalesOrderLine,
+    SalesOrderQuantity,
+)
 
 
 class ContactInline(admin.TabularInline):

@@ -249,6 +249,14 @@ class SalesOrder(SyncedRow):
     def is_cancelled(self) -> bool:
         return self.status in CANCELLED_STATUSES
 
+    @property
+    def status_label(self) -> str:
+        return (self.status or "no status").replace("_", " ").capitalize()
+
+    @property
+    def fulfillment_label(self) -> str:
+        return self.fulfillment_status.replace("_", " ").capitalize()
+
 
 class SalesOrderLine(OrgScoped):
     """A style in one colour on a sales order (a line item), with per-size quantities."""

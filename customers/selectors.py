@@ -5,8 +5,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.http import QueryDict
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.http import QueryDict
 
 from customers.models import Contact, Customer, DemandLink, SalesOrder, SalesOrderLine
 from production.models import LineItem, ProductionOrder
@@ -252,7 +252,7 @@ def sales_orders_at_risk(*, organisation, filters=None) -> QuerySet:
     customers = [int(v) for v in _filter_values(filters, "customer") if v.isdigit()]
     if customers:
         orders = orders.filter(customer__uphance_id__in=customers)
-    board_keys = [k for k in filters.keys() if k not in ("customer", "page", "group")]
+    board_keys = [k for k in filters if k not in ("customer", "page", "group")]
     if board_keys:
         items = _line_items_filtered(organisation=organisation, filters=filters)
         if items is not None:

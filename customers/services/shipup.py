@@ -381,7 +381,8 @@ class PushResult:
     def summary(self) -> str:
         verb = "would send" if self.dry_run else "sent"
         count = len(self.planned) if self.dry_run else self.sent
-        text = (f"{self.considered} sales orders: {count} {verb}, {self.unchanged} unchanged, "
+        orders = "sales order" if self.considered == 1 else "sales orders"
+        text = (f"{self.considered} {orders}: {count} {verb}, {self.unchanged} unchanged, "
                 f"{self.rejected} rejected, {self.failed} failed")
         if self.not_waiting:
             text += f", {self.not_waiting} no longer waiting"
@@ -431,6 +432,9 @@ def shipup_push(*, organisation, dry_run: bool = False, client: ShipupClient | N
             result.retry = True
             result.stopped = "Another push for this organisation is running."
             return result
+    elif not settings.is_active:
+        result.stopped = ("Pushes are paused: nothing is sent until an admin resumes them." if settings.is_paused
+                          else "Shipup is switched off for this organisation: nothing is sent until it is on.")
     try:
         _push_all(result, organisation=organisation, settings=settings, client=client)
     finally:

@@ -14,10 +14,13 @@ Passes (SyncRun kinds):
 - seasons: GET /seasons into production's Season table (the production sync's helper).
 Each page is written in one transaction; a record that cannot be read is recorded in the sync
 log and skipped while the rest of its page lands. Every sales-order pass ends by rebuilding the
-demand links (customers.services.demand.demand_links_rebuild).
+demand links (customers.services.demand.demand_links_rebuild); the frequent passes skip that when
+no sales order changed and the links are younger than REBUILD_MAX_AGE. A production sync should
+rebuild them too (customers.tasks.demand_links_rebuild_task).
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 from collections.abc import Callable, Iterable
@@ -26,14 +29,17 @@ from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from customers.models import Customer, SalesOrder
+from customers.models import Customer, DemandLink, SalesOrder
 from integrations.uphance import errors as uphance_errors
 from production.models import SyncRun
+from production.services.sync import SyncPaused
+from production.services.sync import seasons_sync as production_seasons_sync
 from production.services.sync_log import (
     Counts,
     SyncLocked,
     sync_issue_record,
     sync_issues_resolve,
+    sync_issues_resolve_unseen,
     sync_run_close,
     sync_run_open,
     sync_run_progress,
@@ -42,9 +48,9 @@ from production.services.sync_log import (
 from .demand import demand_links_rebuild
 from .upsert import (
     channels_upsert,
+    customer_status,
     customers_flag_inactive,
     customers_mark_removed,
-    customer_status,
     customers_upsert,
     sales_orders_mark_removed,
     sales_orders_upsert,
@@ -56,6 +62,7 @@ Kind = SyncRun.Kind
 CUSTOMER_KINDS = (Kind.CUSTOMERS, Kind.SALES_ORDERS_FULL, Kind.SALES_ORDERS_NEW, Kind.SALES_ORDERS_OPEN, Kind.SEASONS)
 ALIASES = {"sales_orders": Kind.SALES_ORDERS_FULL}
 SALES_ORDERS_PER_PAGE = 100
+REBUILD_MAX_AGE = dt.timedelta(minutes=30)  # unchanged sales orders: links (and risk) stay this fresh
 
 Progress = Callable[[SyncRun], None]
 
@@ -64,18 +71,26 @@ __all__ = ["CUSTOMER_KINDS", "SyncLocked", "customers_sync", "customers_sync_sta
 
 def seasons_sync(*, organisation, client) -> int:
     """Resolve season ids to names through /seasons (the production sync's helper; one Season table)."""
-    from production.services.sync import seasons_sync as production_seasons_sync
-
     return production_seasons_sync(organisation=organisation, client=client)
 
 
 # --- entry points ---------------------------------------------------------------------------------
 
-def customers_sync_start(*, organisation, kind: str, trigger: str = SyncRun.Trigger.MANUAL) -> None:
-    """Queue a customers/sales-order sync on Celery once the current transaction commits."""
+def customers_sync_start(*, organisation, kind: str, trigger: str = SyncRun.Trigger.MANUAL) -> SyncRun:
+    """Queue a sync of `kind` on Celery (after commit) and return its run, shown as queued until it starts."""
     from customers.tasks import customers_sync_task
 
-    transaction.on_commit(lambda: customers_sync_task.delay(organisation.pk, kind, trigger))
+    kind = ALIASES.get(kind, kind)
+    if kind not in PASSES:
+        raise ValueError(f"unknown customers sync kind {kind!r}")
+    run = SyncRun.objects.create(organisation=organisation, kind=kind, trigger=trigger, outcome=SyncRun.Outcome.QUEUED)
+
+    def enqueue():
+        result = customers_sync_task.delay(organisation.pk, kind, trigger, run.pk)
+        SyncRun.objects.filter(pk=run.pk, task_id="").update(task_id=result.id or "")
+
+    transaction.on_commit(enqueue)
+    return run
 
 
 def customers_sync(
@@ -105,12 +120,8 @@ def customers_sync(
         transient = (uphance_errors.TransportError, uphance_errors.ServerError, uphance_errors.RateLimited)
         if raise_errors and isinstance(exc, transient):
             raise
-    except Exception as exc:
-        if _is_paused(exc):
-            sync_run_close(run=run, outcome=SyncRun.Outcome.SKIPPED, message=str(exc))
-        else:
-            sync_run_close(run=run, outcome=SyncRun.Outcome.FAILED, message=f"{type(exc).__name__}: {exc}")
-            raise
+    except SyncPaused as exc:
+        sync_run_close(run=run, outcome=SyncRun.Outcome.SKIPPED, message=str(exc))
     except BaseException as exc:
         sync_run_close(run=run, outcome=SyncRun.Outcome.FAILED, message=f"{type(exc).__name__}: {exc}")
         raise
@@ -118,18 +129,10 @@ def customers_sync(
 
 
 def _client_for(organisation):
-    # The production sync owns the "is this organisation connected?" rule; use the same one.
+    # The production sync owns the "is this organisation connected?" rule (SyncPaused if not).
     from production.services.sync import _client_for as production_client_for
 
     return production_client_for(organisation)
-
-
-def _is_paused(exc: Exception) -> bool:
-    try:
-        from production.services.sync import SyncPaused
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(exc, SyncPaused)
 
 
 def _reconnect_needed(organisation, message: str) -> None:
@@ -233,7 +236,14 @@ def _take_all(writer: PageWriter, pages: Iterable) -> PageWriter:
     return writer
 
 
-def _rebuild(organisation, run: SyncRun, counts: Counts) -> Counts:
+def _rebuild(organisation, run: SyncRun, counts: Counts, *, force: bool = False) -> Counts:
+    """Relink demand to production, unless nothing changed and the links are recent (REBUILD_MAX_AGE):
+    the frequent passes then cost what changed, not the catalogue."""
+    if not force and not (counts.created or counts.updated or counts.removed):
+        latest = DemandLink.objects.filter(organisation=organisation).aggregate(at=Max("rebuilt_at"))["at"]
+        if latest is not None and timezone.now() - latest < REBUILD_MAX_AGE:
+            run.message = f"{counts.summary()}; demand links unchanged"
+            return counts
     links = demand_links_rebuild(organisation=organisation)
     run.message = f"{counts.summary()}; {links} demand links"
     return counts
@@ -269,6 +279,8 @@ def _customers(*, organisation, client, run, progress) -> Counts:
     held = Customer.objects.filter(organisation=organisation, removed_at__isnull=True, first_seen_at__lt=started)
     missing = [uid for uid in held.values_list("uphance_id", flat=True) if uid not in writer.seen]
     writer.counts.removed = customers_mark_removed(organisation=organisation, uphance_ids=missing)
+    # Issues of customers this complete pass did not meet again are gone upstream or fixed.
+    sync_issues_resolve_unseen(organisation=organisation, record_type="customer", run=run)
     return writer.counts
 
 
@@ -281,8 +293,9 @@ def _sales_orders_full(*, organisation, client, run, progress) -> Counts:
         held = SalesOrder.objects.filter(organisation=organisation, removed_at__isnull=True, first_seen_at__lt=started)
         missing = [uid for uid in held.values_list("uphance_id", flat=True) if uid not in writer.seen]
         writer.counts.removed = sales_orders_mark_removed(organisation=organisation, uphance_ids=missing)
-        return _rebuild(organisation, run, writer.counts)
-    _rebuild(organisation, run, writer.counts)
+        sync_issues_resolve_unseen(organisation=organisation, record_type="sales_order", run=run)
+        return _rebuild(organisation, run, writer.counts, force=True)
+    _rebuild(organisation, run, writer.counts, force=True)
     run.message = (f"{run.message}. Not every sales order was seen, {writer.incomplete_reason()}: "
                    "removals wait for the next complete pass.")
     return writer.counts

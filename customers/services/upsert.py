@@ -16,11 +16,11 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from customers.models import (
+    CANCELLED_STATUSES,
     CLOSED_ORDER_STATUSES,
     SHIPPED_FULFILLMENT_STATUSES,
     Address,
     Agent,
-    CANCELLED_STATUSES,
     Channel,
     Contact,
     Customer,

@@ -241,6 +241,13 @@ class LineItem(OrgScoped):
         indexes = [
             models.Index(fields=["organisation", "current_stage", "stage_status"]),
             models.Index(fields=["organisation", "stage_status"]),
+            # The board: a column's first cards come in index order (longest in the stage first),
+            # and its grouped counts read the index alone (covering).
+            models.Index(
+                fields=["organisation", "current_stage", "stage_status", "current_stage_started_at", "removed_at",
+                        "order", "units"],
+                name="line_item_board",
+            ),
         ]
 
     def __str__(self):

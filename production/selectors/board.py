@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from typing import Iterator
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.db import connections
+from django.db import connection, connections
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -18,15 +19,16 @@ from production.colours import NEUTRAL, safe_colour, text_colour_for
 from production.models import LineItem, Manufacturer, ProductionOrder, SavedView, Season, Stage, StagePeriod, SyncRun, Warehouse
 from production.models.orders import DeliveryStatus, OrderStatus, StageStatus
 
-FIRST_SLICE = 20  # cards in a column when there are no swimlanes
-LANE_SLICE = 5  # cards in one swimlane cell
-MORE_SLICE = 20  # cards per "show more"
-LANES_PER_PAGE = 8
-ORDER_SLICE = 8  # order cards in a manufacturer column
+FIRST_SLICE = 15  # cards in a column when there are no swimlanes
+LANE_SLICE = 3  # cards in one swimlane cell
+MORE_SLICE = 15  # cards per "show more"
+LANES_PER_PAGE = 5
+ORDER_SLICE = 6  # order cards in a manufacturer column
 STUCK_SAMPLE = 200  # the last N completed periods of a stage make its p90
 STUCK_MIN_SAMPLES = 5
 STUCK_DEFAULT_DAYS = 14.0
 P90_CACHE_SECONDS = 3600
+COUNTS_CACHE_SECONDS = 300
 
 GROUPS = (("stage", "Stages"), ("manufacturer", "Manufacturers"))
 SWIMLANES = (("manufacturer", "Manufacturer"), ("season", "Season"), ("none", "None"))
@@ -394,27 +396,39 @@ def column_key_of(current_stage_id: int | None, stage_status: str) -> str:
     return f"stage-{current_stage_id}"
 
 
-def column_q(key: str) -> Q:
+def _stage_like(key: str) -> bool:
+    return key.startswith("stage-") or key == UNPLACED
+
+
+def column_parts(key: str) -> list[Q]:
+    """A column as conditions that each read ONE range of an index, in the column's card order:
+    a stage's cards in progress (longest in the stage first), then those whose stage is done."""
     if key == NO_STAGES:
-        return Q(stage_status=StageStatus.NO_STAGES)
+        return [Q(stage_status=StageStatus.NO_STAGES)]
     if key == NOT_STARTED:
-        return Q(stage_status=StageStatus.NOT_STARTED)
-    if key == UNPLACED:
-        return Q(current_stage__isnull=True, stage_status__in=_ACTIVE)
-    return Q(current_stage_id=int(key.removeprefix("stage-")), stage_status__in=_ACTIVE)
+        return [Q(stage_status=StageStatus.NOT_STARTED)]
+    stage_q = Q(current_stage__isnull=True) if key == UNPLACED else Q(current_stage_id=int(key.removeprefix("stage-")))
+    return [stage_q & Q(stage_status=StageStatus.IN_PROGRESS), stage_q & Q(stage_status=StageStatus.COMPLETED)]
 
 
-def _column_ordering(key: str) -> list:
-    if key.startswith("stage-"):  # longest in the stage first
-        return [F("current_stage_started_at").asc(nulls_last=True), "order_id", "id"]
-    return ["order_id", "id"]
+def _part_ordering(key: str) -> list[str]:
+    # Plain ascending columns so the database walks the board index instead of sorting.
+    return ["current_stage_started_at", "id"] if _stage_like(key) else ["id"]
 
 
 def _card_sort_key(key: str):
-    if key.startswith("stage-"):
-        far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
-        return lambda c: (c.started_at is None, c.started_at or far, c._order_id, c.id)
-    return lambda c: (c._order_id, c.id)
+    """The same order as the SQL, NULL start times where the database puts them."""
+    nulls_largest = connection.features.nulls_order_largest
+    epoch = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    rank = {StageStatus.IN_PROGRESS: 0, StageStatus.COMPLETED: 1}
+    if _stage_like(key):
+        return lambda c: (
+            rank.get(c.stage_status, 2),
+            (c.started_at is None) if nulls_largest else (c.started_at is not None),
+            c.started_at or epoch,
+            c.id,
+        )
+    return lambda c: c.id
 
 
 class _Context:
@@ -571,25 +585,55 @@ def lane_q(swimlane: str, key: str) -> Q:
     return Q(**{f"{field_name}__isnull": True}) if value == "none" else Q(**{field_name: int(value)})
 
 
-def board_columns(*, organisation, filters: BoardFilters, options: BoardOptions, items: QuerySet | None = None,
-                  group_by_lane: bool = False) -> tuple[list[Column], dict]:
-    """The board's columns with their card counts and units: ONE grouped aggregate query.
+def _cell_counts(*, organisation, items: QuerySet, filters: BoardFilters, lane_field: str | None, version: int,
+                 today: dt.date, thresholds: dict | None) -> dict:
+    """{(lane value, current stage id, stage status): (cards, units)}: ONE grouped aggregate query.
 
-    Also returns {(lane value, column key): (count, units)} when `group_by_lane`.
+    Counts change only when a sync writes, so they are cached per organisation, finished sync run,
+    filters and day; a short timeout bounds what a stuck filter (which moves with time) can miss.
     """
-    if items is None:
-        items = line_items_filtered(organisation=organisation, filters=filters)
-    lane_field = _lane_field(filters.swimlane) if group_by_lane else None
+    signature = [str(organisation.pk), str(version), str(today), str(lane_field), filters.query_string()]
+    if filters.stuck and thresholds:
+        signature.append(",".join(f"{k}:{v.days}" for k, v in sorted(thresholds.items())))
+    key = "seamline:board:counts:" + hashlib.sha1("|".join(signature).encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     group = ["current_stage_id", "stage_status"] + ([lane_field] if lane_field else [])
-    per_cell: dict = defaultdict(lambda: [0, 0])
-    totals: dict = defaultdict(lambda: [0, 0])
+    counts = {}
     for row in items.order_by().values(*group).annotate(n=Count("id"), u=Sum("units")):
-        key = column_key_of(row["current_stage_id"], row["stage_status"])
         lane = row[lane_field] if lane_field else None
-        per_cell[(lane, key)][0] += row["n"]
-        per_cell[(lane, key)][1] += row["u"] or 0
-        totals[key][0] += row["n"]
-        totals[key][1] += row["u"] or 0
+        counts[(lane, row["current_stage_id"], row["stage_status"])] = (row["n"], row["u"] or 0)
+    cache.set(key, counts, COUNTS_CACHE_SECONDS)
+    return counts
+
+
+def board_columns(
+    *, organisation, filters: BoardFilters, options: BoardOptions, items: QuerySet | None = None,
+    lane_field: str | None = None, version: int | None = None, now: dt.datetime | None = None,
+    thresholds: dict | None = None,
+) -> tuple[list[Column], dict]:
+    """The board's columns in stage order with their card counts and units (one aggregate).
+
+    Also returns {(lane value, column key): {stage status: cards}} and {(lane, column key): units}.
+    """
+    now = now or timezone.now()
+    if items is None:
+        items = line_items_filtered(organisation=organisation, filters=filters, now=now, thresholds=thresholds)
+    if version is None:
+        version = board_version(organisation=organisation)
+    counts = _cell_counts(
+        organisation=organisation, items=items, filters=filters, lane_field=lane_field, version=version,
+        today=organisation_today(organisation=organisation, now=now), thresholds=thresholds,
+    )
+    per_cell: dict = defaultdict(dict)
+    totals: dict = defaultdict(lambda: [0, 0])
+    for (lane, stage_id, status), (n, u) in counts.items():
+        key = column_key_of(stage_id, status)
+        per_cell[(lane, key)][status] = per_cell[(lane, key)].get(status, 0) + n
+        per_cell[(lane, key)]["units"] = per_cell[(lane, key)].get("units", 0) + u
+        totals[key][0] += n
+        totals[key][1] += u
     light = "#e5e7eb"
     columns = [Column(NOT_STARTED, "Not started", light, text_colour_for(light))]
     for stage in options.stages:
@@ -601,6 +645,26 @@ def board_columns(*, organisation, filters: BoardFilters, options: BoardOptions,
     for column in columns:
         column.count, column.units = totals.get(column.key, (0, 0))
     return columns, per_cell
+
+
+def _cell_parts(items: QuerySet, *, key: str, lane_condition: Q, statuses: dict, offset: int, limit: int) -> list:
+    """Sliced id querysets that together give cards [offset, offset + limit) of one cell."""
+    parts = []
+    for condition in column_parts(key):
+        status = condition.children[-1][1]
+        available = statuses.get(status, 0)
+        if offset >= available:
+            offset -= available
+            continue
+        take = min(limit, available - offset)
+        parts.append(
+            items.filter(condition, lane_condition).order_by(*_part_ordering(key)).values_list("id")[offset : offset + take]
+        )
+        limit -= take
+        offset = 0
+        if limit <= 0:
+            break
+    return parts
 
 
 def stage_board(
@@ -615,14 +679,15 @@ def stage_board(
     items = line_items_filtered(organisation=organisation, filters=filters, now=now, thresholds=thresholds)
     with_lanes = filters.swimlane != "none"
     columns, per_cell = board_columns(
-        organisation=organisation, filters=filters, options=options, items=items, group_by_lane=with_lanes
+        organisation=organisation, filters=filters, options=options, items=items,
+        lane_field=_lane_field(filters.swimlane), version=version, now=now, thresholds=thresholds,
     )
 
     # Lanes: every lane value with cards, by name ("none" last).
     lane_totals: dict = defaultdict(lambda: [0, 0])
-    for (lane, _key), (n, u) in per_cell.items():
-        lane_totals[lane][0] += n
-        lane_totals[lane][1] += u
+    for (lane, _key), statuses in per_cell.items():
+        lane_totals[lane][0] += sum(n for status, n in statuses.items() if status != "units")
+        lane_totals[lane][1] += statuses.get("units", 0)
     names = options.manufacturer_names if filters.swimlane == "manufacturer" else options.season_names
     none_label = {"manufacturer": "No manufacturer", "season": "No season"}.get(filters.swimlane, "All")
     lane_values = sorted(lane_totals, key=lambda v: (v is None, (names.get(v) or "").lower(), v or 0))
@@ -638,14 +703,14 @@ def stage_board(
         label = none_label if value is None else names.get(value, f"#{value}")
         totals = lane_totals.get(value, [0, 0])
         lane = Lane(key=key, label=label, count=totals[0], units=totals[1])
+        condition = lane_q(filters.swimlane, key)
         for column in columns:
-            count = per_cell.get((value, column.key), [0, 0])[0]
+            statuses = per_cell.get((value, column.key), {})
+            count = sum(n for status, n in statuses.items() if status != "units")
             lane.cells.append(Cell(column=column, lane_key=key, count=count))
             if count:
-                parts.append(
-                    items.filter(column_q(column.key), lane_q(filters.swimlane, key))
-                    .order_by(*_column_ordering(column.key)).values_list("id")[:limit]
-                )
+                parts += _cell_parts(items, key=column.key, lane_condition=condition, statuses=statuses, offset=0,
+                                     limit=limit)
         lanes.append(lane)
 
     ctx = _Context(organisation=organisation, options=options, thresholds=thresholds, now=now)
@@ -703,20 +768,29 @@ def board_cell_cards(
         return None
     version = board_version(organisation=organisation)
     thresholds = stuck_thresholds(organisation=organisation, stages=options.stages, version=version)
-    items = line_items_filtered(organisation=organisation, filters=filters, now=now, thresholds=thresholds).filter(
-        column_q(column_key), lane_condition
+    items = line_items_filtered(organisation=organisation, filters=filters, now=now, thresholds=thresholds)
+    _columns, per_cell = board_columns(
+        organisation=organisation, filters=filters, options=options, items=items,
+        lane_field=_lane_field(filters.swimlane), version=version, now=now, thresholds=thresholds,
     )
-    ids = list(items.order_by(*_column_ordering(column_key)).values_list("id", flat=True)[offset : offset + limit + 1])
-    has_more = len(ids) > limit
+    lane_value = None
+    if lane_key != "all" and filters.swimlane != "none":
+        raw = lane_key.split("-", 1)[1]
+        lane_value = None if raw == "none" else int(raw)
+    statuses = per_cell.get((lane_value, column_key), {})
+    count = sum(n for status, n in statuses.items() if status != "units")
+    parts = _cell_parts(items, key=column_key, lane_condition=lane_condition, statuses=statuses, offset=offset,
+                        limit=limit)
     ctx = _Context(organisation=organisation, options=options, thresholds=thresholds, now=now)
-    cards = sorted(_cards_by_ids(ids[:limit], ctx), key=_card_sort_key(column_key))
+    cards = sorted(_cards_by_ids(union_ids(parts), ctx), key=_card_sort_key(column_key))
+    has_more = offset + len(cards) < count
     stage = columns.get(column_key)
     label = stage.name if stage else dict([(NOT_STARTED, "Not started"), (UNPLACED, "No current stage"), (NO_STAGES, "No stages")])[column_key]
     colour = stage.safe_colour if stage else "#e5e7eb"
     column = Column(column_key, label, colour, text_colour_for(colour), stage=stage)
     return CardSlice(
         column=column, lane_key=lane_key, lane_label=_lane_label(filters.swimlane, lane_key, options),
-        cards=cards, offset=offset, next_offset=offset + limit if has_more else None, count=len(cards),
+        cards=cards, offset=offset, next_offset=offset + len(cards) if has_more else None, count=len(cards),
     )
 
 

@@ -55,7 +55,7 @@ def summaries_due(*, now: dt.datetime) -> list[tuple[Summary, dt.datetime]]:
     Only the latest period counts: after an outage a summary is sent once, not once per missed tick.
     """
     due = []
-    summaries = Summary.objects.filter(enabled=True).select_related("user", "organisation")
+    summaries = Summary.objects.filter(enabled=True).select_related("user", "organisation", "saved_view")
     claimed = {
         (summary_id, period)
         for summary_id, period in SummaryDelivery.objects.filter(
@@ -294,8 +294,8 @@ def summary_content(*, summary, window_start: dt.datetime, window_end: dt.dateti
         "now": now,
         "today": today,
         "time_zone": summary.time_zone,
-        "window_start": window_start.astimezone(zone),
-        "window_end": window_end.astimezone(zone),
+        "window_start": window_start,
+        "window_end": window_end,
         "totals": {"cards": totals["cards"], "units": totals["units"] or 0},
         "stages": stage_rows,
         "entered": moved_rows(entered_qs, "start_time"),
@@ -328,13 +328,25 @@ def summaries_for_user(*, user, organisation, now: dt.datetime) -> list[dict]:
     """The user's summaries in the organisation, each with its next send and latest delivery."""
     rows = []
     for summary in Summary.objects.filter(user=user, organisation=organisation).select_related("saved_view"):
-        zone = zone_get(summary.time_zone)
         latest = summary.deliveries.order_by("-created_at", "-id").first()
+        # A failure stays in view until an e-mail has gone out after it.
+        problem = (
+            summary.deliveries.filter(status__in=[SummaryDelivery.Status.FAILED, SummaryDelivery.Status.GAVE_UP])
+            .exclude(error="")
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if problem is not None and (
+            problem == latest
+            or summary.deliveries.filter(status=SummaryDelivery.Status.SENT, created_at__gt=problem.created_at).exists()
+        ):
+            problem = None
         rows.append(
             {
                 "summary": summary,
-                "next_at": summary_period_next(summary=summary, now=now).astimezone(zone) if summary.enabled else None,
+                "next_at": summary_period_next(summary=summary, now=now) if summary.enabled else None,
                 "latest": latest,
+                "problem": problem,
                 "board_url": summary_board_url(summary=summary),
             }
         )

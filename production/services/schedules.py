@@ -20,7 +20,7 @@ def zone_get(name: str) -> ZoneInfo:
 
 
 def time_zone_names() -> list[str]:
-    return sorted(name for name in available_timezones() if "/" in name or name == "UTC")
+    return sorted(name for name in available_timezones() if not name.startswith(("posix/", "right/")))
 
 
 def occurrence_on(*, day: dt.date, local_time: dt.time, zone: ZoneInfo) -> dt.datetime:

@@ -5,7 +5,7 @@ import smtplib
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 STALE_AFTER = dt.timedelta(minutes=15)
+SMTP_TIMEOUT_SECONDS = 60
 UNSUBSCRIBE_SALT = "seamline.summary.unsubscribe"
 SCHEDULE_FIELDS = ("kind", "weekday", "local_time", "time_zone")
 Status = SummaryDelivery.Status
@@ -232,7 +233,9 @@ def summary_delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -
     if delivery.is_scheduled and not delivery.summary.enabled:
         return _delivery_finish(delivery, status=Status.GAVE_UP, error="The summary was switched off.")
     try:
-        summary_message_build(delivery=delivery, now=now).send(fail_silently=False)
+        message = summary_message_build(delivery=delivery, now=now)
+        message.connection = _connection()
+        message.send(fail_silently=False)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the delivery, none is lost
         permanent = _is_permanent(exc)
         error = _error_text(exc)
@@ -246,6 +249,14 @@ def summary_delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -
         )
     logger.info("Summary delivery %s sent to %s", delivery.pk, delivery.recipient)
     return _delivery_finish(delivery, status=Status.SENT, error="", sent_at=timezone.now())
+
+
+def _connection():
+    """The configured backend, with a timeout well inside STALE_AFTER so a hung server cannot make
+    a stale-claim pickup send the same delivery again."""
+    if getattr(settings, "EMAIL_TIMEOUT", None) is None:
+        return get_connection(timeout=SMTP_TIMEOUT_SECONDS)
+    return get_connection()
 
 
 def _delivery_finish(delivery, *, status, error, sent_at=None, next_attempt_at=None) -> SummaryDelivery:

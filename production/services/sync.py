@@ -35,7 +35,7 @@ from .sync_log import (
     sync_run_progress,
 )
 from .prefetch import prefetched
-from .upsert import StageBook, production_orders_upsert, stage_periods_write, stages_payload_hash
+from .upsert import StageBook, line_item_stages_write, production_orders_upsert
 
 logger = logging.getLogger(__name__)
 
@@ -308,11 +308,7 @@ def _stages(*, organisation, client, run, progress) -> Counts:
         rows = {li.uphance_id: li for li in items.filter(uphance_id__in=[t.id for t in timelines])}
         pairs = [(rows[t.id], t) for t in timelines if t.id in rows]
         with transaction.atomic():
-            for _, timeline in pairs:
-                book.learn(timeline.stages)
-            book.save()
-            changed = sum(1 for row, t in pairs if stages_payload_hash(t) != row.stages_hash)
-            stage_periods_write(organisation=organisation, items=pairs, book=book, now=timezone.now())
+            changed = line_item_stages_write(organisation=organisation, items=pairs, book=book, now=timezone.now())
         counts.updated += changed
         counts.unchanged += len(pairs) - changed
         sync_issues_resolve(organisation=organisation, record_type="production_timeline", record_ids=[t.id for t in timelines])

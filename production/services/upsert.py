@@ -339,18 +339,16 @@ def production_orders_upsert(
         for order in changed:
             row = _order_row(organisation, order, lookups, hashes[order.id], now)
             if order.id in existing:
-                row.pk = existing[order.id]["id"]
                 row.first_seen_at = existing[order.id]["first_seen_at"]
             order_rows.append(row)
-        new_orders = [r for r in order_rows if r.pk is None]
-        old_orders = [r for r in order_rows if r.pk is not None]
-        if new_orders:
-            ProductionOrder.objects.bulk_create(new_orders)
-            ids = dict(ProductionOrder.objects.filter(organisation=organisation, uphance_id__in=[r.uphance_id for r in new_orders]).values_list("uphance_id", "id"))
-            for r in new_orders:
-                r.pk = ids[r.uphance_id]
-        if old_orders:
-            ProductionOrder.objects.bulk_update(old_orders, ORDER_FIELDS, batch_size=500)
+        # INSERT … ON CONFLICT DO UPDATE: one statement per batch on SQLite and PostgreSQL alike.
+        ProductionOrder.objects.bulk_create(
+            order_rows, batch_size=500, update_conflicts=True, unique_fields=["organisation", "uphance_id"],
+            update_fields=ORDER_FIELDS,
+        )
+        ids = dict(ProductionOrder.objects.filter(organisation=organisation, uphance_id__in=[r.uphance_id for r in order_rows]).values_list("uphance_id", "id"))
+        for r in order_rows:
+            r.pk = ids[r.uphance_id]
 
         rows_by_order = {r.uphance_id: r for r in order_rows}
         lines = [(rows_by_order[o.id], line) for o in changed for line in o.line_items]
@@ -367,120 +365,123 @@ def production_orders_upsert(
 
 
 def line_items_write(*, organisation, lines, lookups: Lookups, book: StageBook, now, stages_included: bool) -> None:
+    """Upsert line items with their stage state, then their quantities and changed stage periods."""
     existing = {
-        li.uphance_id: li
-        for li in LineItem.objects.filter(organisation=organisation, uphance_id__in=[line.id for _, line in lines]).only(
-            "id", "uphance_id", "stages_hash", "stages_changed_at", "order_id"
+        li["uphance_id"]: li
+        for li in LineItem.objects.filter(organisation=organisation, uphance_id__in=[line.id for _, line in lines]).values(
+            "id", "uphance_id", "stages_hash", "stages_changed_at", "has_stages", "stage_status", "current_stage_id",
+            "current_stage_started_at",
         )
     }
-    rows = []
+    rows, stage_changed = [], []
     for order_row, line in lines:
         row = _line_item_row(organisation, order_row, line, lookups)
         old = existing.get(line.id)
-        if old is not None:
-            row.pk = old.pk
-            row.stages_hash = old.stages_hash
-            row.stages_changed_at = old.stages_changed_at
+        state = _stage_state(line, book, now) if stages_included else None
+        if state is not None and (old is None or old["stages_hash"] != state["stages_hash"] or old["stages_changed_at"] is None):
+            for field in STAGE_STATE_FIELDS[:-2]:
+                setattr(row, field, state[field])
+            row.stages_hash = state["stages_hash"]
+            row.stages_changed_at = now
+            stage_changed.append((row, line, state))
+        elif old is not None:
+            # Stages unchanged (or not fetched): keep what is held.
+            row.has_stages, row.stage_status = old["has_stages"], old["stage_status"]
+            row.current_stage_id, row.current_stage_started_at = old["current_stage_id"], old["current_stage_started_at"]
+            row.stages_hash, row.stages_changed_at = old["stages_hash"], old["stages_changed_at"]
         rows.append((row, line))
-    new = [r for r, _ in rows if r.pk is None]
-    if new:
-        LineItem.objects.bulk_create(new, batch_size=500)
-        ids = dict(LineItem.objects.filter(organisation=organisation, uphance_id__in=[r.uphance_id for r in new]).values_list("uphance_id", "id"))
-        for r in new:
-            r.pk = ids[r.uphance_id]
-    old_rows = [r for r, _ in rows if r.uphance_id in existing]
-    if old_rows:
-        LineItem.objects.bulk_update(old_rows, LINE_ITEM_FIELDS, batch_size=500)
-    line_quantities_write(rows=rows, existing_ids={existing[k].pk for k in existing})
-    if stages_included:
-        stage_periods_write(organisation=organisation, items=[(r, line) for r, line in rows], book=book, now=now)
+    LineItem.objects.bulk_create(
+        [r for r, _ in rows], batch_size=500, update_conflicts=True, unique_fields=["organisation", "uphance_id"],
+        update_fields=LINE_ITEM_FIELDS + STAGE_STATE_FIELDS,
+    )
+    ids = dict(LineItem.objects.filter(organisation=organisation, uphance_id__in=[r.uphance_id for r, _ in rows]).values_list("uphance_id", "id"))
+    for r, _ in rows:
+        r.pk = ids[r.uphance_id]
+    line_quantities_write(rows=rows, existing_ids={ids[k] for k in existing})
+    if stage_changed:
+        stage_periods_write(organisation=organisation, changed=stage_changed, book=book, now=now)
 
 
 def line_quantities_write(*, rows, existing_ids: set[int]) -> None:
-    current = {}
-    if existing_ids:
-        for q in LineQuantity.objects.filter(line_item_id__in=existing_ids).only("id", "line_item_id", "uphance_id", *QUANTITY_FIELDS):
-            current[(q.line_item_id, q.uphance_id)] = q
-    create, update, keep = [], [], set()
+    """Upsert the size quantities of changed line items; sizes no longer listed are deleted."""
+    create, keep = [], set()
     for row, line in rows:
         for position, q in enumerate(line.line_quantities):
             if q.id is None:
                 continue
-            values = {
-                "position": position, "size": _text(q.size)[:64], "quantity": q.quantity or 0,
-                "sku_number": _text(q.sku_number)[:255], "sku_id": q.sku_id, "inventory_id": q.inventory_id,
-                "upc_number": _text(q.upc_number)[:64], "bundle_components": list(q.bundle_components),
-            }
-            old = current.get((row.pk, q.id))
             keep.add((row.pk, q.id))
-            if old is None:
-                create.append(LineQuantity(line_item_id=row.pk, uphance_id=q.id, **values))
-            elif any(getattr(old, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(old, k, v)
-                update.append(old)
+            create.append(LineQuantity(
+                line_item_id=row.pk, uphance_id=q.id, position=position, size=_text(q.size)[:64],
+                quantity=q.quantity or 0, sku_number=_text(q.sku_number)[:255], sku_id=q.sku_id,
+                inventory_id=q.inventory_id, upc_number=_text(q.upc_number)[:64],
+                bundle_components=list(q.bundle_components),
+            ))
     if create:
-        LineQuantity.objects.bulk_create(create, batch_size=1000)
-    if update:
-        LineQuantity.objects.bulk_update(update, QUANTITY_FIELDS, batch_size=1000)
-    gone = [q.pk for key, q in current.items() if key not in keep]
-    if gone:
-        LineQuantity.objects.filter(pk__in=gone).delete()
+        LineQuantity.objects.bulk_create(create, batch_size=1000, update_conflicts=True,
+                                         unique_fields=["line_item", "uphance_id"], update_fields=QUANTITY_FIELDS)
+    if existing_ids:
+        held = LineQuantity.objects.filter(line_item_id__in=existing_ids).values_list("pk", "line_item_id", "uphance_id")
+        gone = [pk for pk, line_item_id, uphance_id in held if (line_item_id, uphance_id) not in keep]
+        if gone:
+            LineQuantity.objects.filter(pk__in=gone).delete()
 
 
-def stage_periods_write(*, organisation, items, book: StageBook, now) -> int:
+def stage_periods_write(*, organisation, changed, book: StageBook, now) -> int:
     """Write the stage periods of line items whose stage list changed; returns periods written.
 
-    `items` are (LineItem row with pk, payload line) pairs. A line item's periods are keyed by
-    their place in its stage list; `first_seen_at` is kept, `changed_at` moves only on a change.
+    `changed` holds (LineItem row with pk, payload line, stage state) triples. A line item's periods
+    are keyed by their place in its stage list; `first_seen_at` is kept, `changed_at` moves only
+    when the period itself changed.
     """
-    changed = []
-    for row, line in items:
-        state = _stage_state(line, book, now)
-        if state["stages_hash"] == row.stages_hash and row.stages_changed_at is not None:
-            continue
-        changed.append((row, line, state))
-    if not changed:
-        return 0
     current = {}
     for p in StagePeriod.objects.filter(line_item_id__in=[r.pk for r, _, _ in changed]):
         current[(p.line_item_id, p.sequence)] = p
-    create, update, keep = [], [], set()
+    write, keep = [], set()
     for row, line, state in changed:
         entries = state["_entries"]
         for sequence, entry in enumerate(entries):
             stage = book.by_name.get(entry.name) if entry.name else None
             if stage is None:
                 continue
-            is_current = state["_has_current"] and sequence == len(entries) - 1
             values = {
-                "stage_id": stage.pk, "is_current": is_current, "start_time": entry.start_time,
-                "end_time": entry.end_time, "status": entry.status_key or "",
+                "stage_id": stage.pk, "is_current": state["_has_current"] and sequence == len(entries) - 1,
+                "start_time": entry.start_time, "end_time": entry.end_time, "status": entry.status_key or "",
                 "status_raw": _text(entry.status)[:64], "colour_raw": _text(entry.stage_color)[:64],
             }
             key = (row.pk, sequence)
             keep.add(key)
             old = current.get(key)
-            if old is None:
-                create.append(StagePeriod(organisation=organisation, line_item_id=row.pk, sequence=sequence,
-                                          first_seen_at=now, changed_at=now, **values))
-            elif any(getattr(old, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(old, k, v)
-                old.changed_at = now
-                update.append(old)
-        row.has_stages = state["has_stages"]
-        row.stage_status = state["stage_status"]
-        row.current_stage = state["current_stage"]
-        row.current_stage_started_at = state["current_stage_started_at"]
-        row.stages_hash = state["stages_hash"]
-        row.stages_changed_at = now
-    if create:
-        StagePeriod.objects.bulk_create(create, batch_size=1000)
-    if update:
-        StagePeriod.objects.bulk_update(update, PERIOD_FIELDS, batch_size=1000)
+            if old is not None and all(getattr(old, k) == v for k, v in values.items()):
+                continue
+            write.append(StagePeriod(
+                organisation=organisation, line_item_id=row.pk, sequence=sequence,
+                first_seen_at=old.first_seen_at if old else now, changed_at=now, **values,
+            ))
+    if write:
+        StagePeriod.objects.bulk_create(write, batch_size=1000, update_conflicts=True,
+                                        unique_fields=["line_item", "sequence"], update_fields=PERIOD_FIELDS)
     gone = [p.pk for key, p in current.items() if key not in keep]
     if gone:
         StagePeriod.objects.filter(pk__in=gone).delete()
-    LineItem.objects.bulk_update([r for r, _, _ in changed], STAGE_STATE_FIELDS, batch_size=500)
-    return len(create) + len(update) + len(gone)
+    return len(write) + len(gone)
+
+
+def line_item_stages_write(*, organisation, items, book: StageBook, now) -> int:
+    """Stage refresh: for (held LineItem, timeline payload) pairs, write what changed; returns changed count."""
+    for _, timeline in items:
+        book.learn(timeline.stages)
+    book.save()
+    changed = []
+    for row, timeline in items:
+        state = _stage_state(timeline, book, now)
+        if state["stages_hash"] == row.stages_hash and row.stages_changed_at is not None:
+            continue
+        for field in STAGE_STATE_FIELDS[:-2]:
+            setattr(row, field, state[field])
+        row.stages_hash = state["stages_hash"]
+        row.stages_changed_at = now
+        changed.append((row, timeline, state))
+    if changed:
+        LineItem.objects.bulk_update([r for r, _, _ in changed], STAGE_STATE_FIELDS, batch_size=500)
+        stage_periods_write(organisation=organisation, changed=changed, book=book, now=now)
+    return len(changed)

@@ -51,6 +51,7 @@ class SummaryForm(forms.ModelForm):
         self.fields["saved_view"].queryset = SavedView.objects.filter(user=user, organisation=organisation)
         self.fields["time_zone"].choices = [(name, name) for name in time_zone_names()]
         self.fields["weekday"].required = False
+        self.fields["weekday"].choices = [("", "—"), *Summary.Weekday.choices]
         self.fields["weekday"].help_text = "Weekly summaries only"
         if not self.is_bound and self.instance.pk is None:
             self.initial.setdefault("time_zone", organisation.time_zone or "UTC")

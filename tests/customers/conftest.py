@@ -2,7 +2,6 @@
 import datetime as dt
 
 import factory
-
 from django.utils import timezone
 
 from customers.models import Customer, SalesOrder, SalesOrderLine, SalesOrderQuantity
@@ -87,7 +86,10 @@ def days(n: int) -> dt.date:
     return TODAY + dt.timedelta(days=n)
 
 
-def production(organisation, *, sku=5001, units=10, variation=None, size="M", due=days(20), manufacturer="Bolide",
+IN_20_DAYS, IN_30_DAYS, IN_45_DAYS = days(20), days(30), days(45)
+
+
+def production(organisation, *, sku=5001, units=10, variation=None, size="M", due=IN_20_DAYS, manufacturer="Bolide",
                **order_fields):
     """An open production order with one line item of one size; returns its LineQuantity."""
     order = ProductionOrderFactory(
@@ -98,7 +100,7 @@ def production(organisation, *, sku=5001, units=10, variation=None, size="M", du
     return LineQuantityFactory(line_item=item, sku_id=sku, size=size, quantity=units)
 
 
-def demand(organisation, *, sku=5001, units=4, variation=None, size="M", start=days(30), cancel=days(45),
+def demand(organisation, *, sku=5001, units=4, variation=None, size="M", start=IN_30_DAYS, cancel=IN_45_DAYS,
            customer=None, **order_fields):
     """An open sales order with one line of one size; returns its SalesOrderQuantity."""
     order = SalesOrderFactory(

@@ -5,6 +5,7 @@ import factory
 
 from customers.models import Address, Channel, Contact, SalesOrder
 from customers.services.demand import demand_links_rebuild
+from production.models import Stage
 from tests.customers.conftest import (
     CustomerFactory,
     SalesOrderFactory,
@@ -12,8 +13,12 @@ from tests.customers.conftest import (
     SalesOrderQuantityFactory,
     days,
 )
-from production.models import Stage
-from tests.factories import LineItemFactory, LineQuantityFactory, ProductionOrderFactory, StageFactory
+from tests.factories import (
+    LineItemFactory,
+    LineQuantityFactory,
+    ProductionOrderFactory,
+    StageFactory,
+)
 
 ORDERED_AT = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
 

@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 def _instant(text):
     try:
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return dt.datetime.fromisoformat(text)
     except ValueError:
         return None
 

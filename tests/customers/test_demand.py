@@ -19,7 +19,12 @@ from tests.customers.conftest import (
     demand,
     production,
 )
-from tests.factories import LineItemFactory, ProductionOrderFactory, StageFactory, StagePeriodFactory
+from tests.factories import (
+    LineItemFactory,
+    ProductionOrderFactory,
+    StageFactory,
+    StagePeriodFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,11 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from customers.models import Customer, DemandLink, SalesOrder, SalesOrderQuantity
-from customers.services.sync import customers_sync
-from customers.tasks import customers_sync_task
+from customers.services.sync import SyncLocked, customers_sync, customers_sync_start
+from customers.tasks import customers_sync_dispatch, customers_sync_task
 from production.models import LineQuantity, SyncIssue, SyncRun
 from production.services.sync import production_sync
+from production.services.sync_log import sync_run_close, sync_run_open
 from tests.customers.conftest import SANDBOX_ORG, sandbox_client
 from tests.customers.helpers import same
 
@@ -163,7 +164,7 @@ def test_sales_orders_link_to_the_sandbox_production_by_sku(organisation, fresh_
     assert allocated == sum(q.quantity for q in demand)
 
 
-def test_the_command_and_the_celery_task_run_the_same_sync(fresh_sandbox, settings):
+def test_the_command_and_the_celery_tasks_run_the_same_sync(fresh_sandbox, settings, django_capture_on_commit_callbacks):
     from accounts.services import uphance_connect
 
     settings.UPHANCE_MAX_REQUESTS_PER_SECOND = 0
@@ -178,3 +179,23 @@ def test_the_command_and_the_celery_task_run_the_same_sync(fresh_sandbox, settin
     assert outcome == SyncRun.Outcome.SUCCEEDED
     assert SalesOrder.objects.filter(organisation=organisation).count() == len(
         fresh_sandbox.state.truth_sales_orders(SANDBOX_ORG))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = customers_sync_start(organisation=organisation, kind="sales_orders")
+    queued.refresh_from_db()
+    assert queued.kind == Kind.SALES_ORDERS_FULL and queued.outcome == SyncRun.Outcome.SUCCEEDED
+    assert queued.unchanged == SalesOrder.objects.filter(organisation=organisation).count()
+    assert customers_sync_dispatch.delay("sales_orders_new").get() == 1  # one connected organisation
+
+
+def test_an_organisation_without_a_connection_is_skipped(organisation):
+    result = customers_sync(organisation=organisation, kind=Kind.CUSTOMERS, trigger="schedule")
+    assert result.outcome == SyncRun.Outcome.SKIPPED and "not connected" in result.message
+
+
+def test_one_run_of_a_kind_at_a_time(organisation, fresh_sandbox):
+    holder = sync_run_open(organisation=organisation, kind=Kind.CUSTOMERS, trigger="schedule")
+    with pytest.raises(SyncLocked):
+        sync(organisation, sandbox_client(fresh_sandbox), Kind.CUSTOMERS)
+    sync_run_close(run=holder)
+    assert sync(organisation, sandbox_client(fresh_sandbox), Kind.CUSTOMERS).outcome == SyncRun.Outcome.SUCCEEDED

@@ -4,7 +4,15 @@ import datetime as dt
 
 import pytest
 
-from customers.models import Address, Agent, Contact, Customer, SalesOrder, SalesOrderLine, SalesOrderQuantity
+from customers.models import (
+    Address,
+    Agent,
+    Contact,
+    Customer,
+    SalesOrder,
+    SalesOrderLine,
+    SalesOrderQuantity,
+)
 from customers.services.sync import customers_sync
 from customers.services.upsert import customers_upsert, sales_orders_upsert
 from integrations.uphance import payloads
@@ -72,7 +80,7 @@ def test_an_unchanged_customer_is_not_rewritten_and_a_changed_one_is(organisatio
     raw = copy.deepcopy(seed_example("customers")["customers"][0])
     raw["people"] = raw["people"][:0] + [dict(raw["people"][0], id=1090941, first_name="Ana")]
     raw["addresses"] = []
-    changed, errors = parse_records(payloads.Customer, [raw], record_type="customer")
+    changed, _ = parse_records(payloads.Customer, [raw], record_type="customer")
     counts = customers_upsert(organisation=organisation, customers=changed)
     assert counts.updated == 1
     assert [c.first_name for c in Contact.objects.all()] == ["Ana"]  # the old contact is gone

@@ -4,7 +4,14 @@ from django.urls import reverse
 
 from customers.models import Agent, Contact
 from customers.services.demand import demand_links_rebuild
-from tests.customers.conftest import CustomerFactory, SalesOrderLineFactory, SalesOrderQuantityFactory, days, demand, production
+from tests.customers.conftest import (
+    CustomerFactory,
+    SalesOrderLineFactory,
+    SalesOrderQuantityFactory,
+    days,
+    demand,
+    production,
+)
 from tests.factories import StageFactory
 
 pytestmark = pytest.mark.django_db
@@ -80,8 +87,9 @@ def test_the_list_is_paginated_and_htmx_gets_the_results_only(logged_in_client, 
     assert len(names(first)) == 50 and b"Page 1 of 2" in first.content
     assert b"q=shop&amp;page=2" in first.content
     second = logged_in_client.get(LIST, {"q": "shop", "page": 2}, headers={"HX-Request": "true"})
-    assert names(second) == [f"Shop {n:02d}" for n in range(50, 60)]
-    assert b"<html" not in second.content and b'id="customer-results"' in second.content
+    page = second.content.decode()
+    assert "<html" not in page and 'id="customer-results"' in page
+    assert "Shop 50" in page and "Shop 59" in page and "Shop 49" not in page and "Page 2 of 2" in page
 
 
 def test_another_organisations_customer_is_a_404(logged_in_client, other_organisation):
@@ -98,11 +106,11 @@ def test_a_customer_shows_contacts_addresses_agents_and_what_each_order_line_wai
                           postcode="45149", country="DE", default_for_shipping=True)
     rosa.agents.add(Agent.objects.create(organisation=organisation, uphance_id=9171, name="Cora Agencies"))
     sewing = StageFactory(organisation=organisation, name="Sewing", colour="#89D7CA")
-    supply = production(organisation, sku=1, due=None, number="1307", manufacturer="Bolide")
+    supply = production(organisation, sku=1, due=days(50), number="1307", manufacturer="Bolide")
     item = supply.line_item
     item.current_stage, item.stage_status, item.has_stages = sewing, "in_progress", True
     item.save()
-    production(organisation, sku=1, due=days(60), number="1399")  # the same SKU, expected later
+    production(organisation, sku=1, due=None, number="1399")  # the same SKU, no date: comes after
     wanted = demand(organisation, sku=1, units=4, customer=rosa, order_number="1181")
     demand_links_rebuild(organisation=organisation)
 
@@ -110,7 +118,7 @@ def test_a_customer_shows_contacts_addresses_agents_and_what_each_order_line_wai
     assert response.status_code == 200
     page = response.content.decode()
     for text in ("Rosa Stork", "Ana Berg", "ana@stork.example", "Im Stillen Winkel 7", "Cora Agencies", "SO 1181",
-                 "PO 1307", "Bolide", "Also on", "PO 1399", "No date from Uphance for PO 1307"):
+                 "PO 1307", "Bolide", "Also on", "PO 1399", "At risk", "PO 1307 at Bolide expected "):
         assert text in page, text
     assert 'style="background:#89d7ca;color:#111827"' in page  # the stage in its colour
     assert f'href="{reverse("order_detail", args=[item.order.uphance_id])}"' in page

@@ -100,11 +100,11 @@ def test_sydney_weekly_sunday_in_the_october_gap():
 
 def test_new_york_daily_and_weekly():
     # New York starts daylight time on Sunday 8 March 2026.
-    daily = dict(kind="daily", weekday=None, local_time=dt.time(17, 30), time_zone="America/New_York")
+    daily = {"kind": "daily", "weekday": None, "local_time": dt.time(17, 30), "time_zone": "America/New_York"}
     assert period_latest(**daily, now=utc(2026, 3, 8, 0, 0)) == utc(2026, 3, 7, 22, 30)
     assert period_latest(**daily, now=utc(2026, 3, 8, 21, 30)) == utc(2026, 3, 8, 21, 30)
     # Weekly on Friday, asked on a Wednesday: last Friday.
-    weekly = dict(kind="weekly", weekday=4, local_time=dt.time(16), time_zone="America/New_York")
+    weekly = {"kind": "weekly", "weekday": 4, "local_time": dt.time(16), "time_zone": "America/New_York"}
     assert period_latest(**weekly, now=utc(2026, 11, 4, 12)) == utc(2026, 10, 30, 20, 0)
     assert period_next(**weekly, now=utc(2026, 11, 4, 12)) == utc(2026, 11, 6, 21, 0)  # EST after 1 Nov
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from production.models import SavedView, Summary, SummaryDelivery
 from production.selectors.summaries import summaries_due
-from production.services.schedules import summary_period_latest
+from production.services.schedules import summary_period_latest, summary_period_next, zone_get
 from production.services.summaries import (
     summary_create,
     summary_deliveries_claim_due,
@@ -49,7 +49,7 @@ def summary_data_set(*, organisation, now=None) -> dict:
     sewing = StageFactory(organisation=organisation, name="Sewing", colour="#3b82f6", position=2)
     packing = StageFactory(organisation=organisation, name="Packing", colour="#10b981", position=3)
     # A colour that is not a strict hex value never reaches a style attribute.
-    evil = StageFactory(organisation=organisation, name="QC", colour="red;background:url(//x)", position=4)
+    evil = StageFactory(organisation=organisation, name="QC", colour="red;x:0", position=4)
     north = ManufacturerFactory(organisation=organisation, name="Northstar Knitting")
     harbour = ManufacturerFactory(organisation=organisation, name="Harbour Mills")
 
@@ -155,7 +155,7 @@ def test_summary_content_for_a_known_data_set(organisation, user, no_customers_a
 
     # The HTML part: stage colour chips through safe_colour only, escaped untrusted text, no script.
     assert "background:#f59e0b;color:" in html and "background:#3b82f6" in html
-    assert "url(//x)" not in html and "background:#9ca3af" in html  # QC falls back to neutral
+    assert "red;x:0" not in html and "background:#9ca3af" in html  # QC falls back to neutral
     assert "<script" not in html.lower()
     assert "Harbor Linen Shirt" in html and "30 days in stage" in html and "5 days late" in html
     assert 'href="https://seamline.example/board/?group=stage&amp;swimlane=manufacturer"' in html
@@ -177,6 +177,42 @@ def test_untrusted_names_are_escaped_in_html_and_plain_in_text(organisation, use
     assert "<script>alert(1)</script> Solstice Dress · Red & White" in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Solstice Dress" in html and "Red &amp; White" in html
     assert "<script" not in html.lower()
+
+
+def test_customer_orders_at_risk_come_from_the_customers_app(organisation, user):
+    from customers.models import Customer, SalesOrder
+
+    data = summary_data_set(organisation=organisation)
+    summary = make_summary(organisation=organisation, user=user)
+    # The customers app is there but has synced nothing yet.
+    text, _ = parts(summary_message_build(delivery=summary_send_now(summary=summary), now=data["now"]))
+    assert "Customer orders are not synced yet." in text
+
+    customer = Customer.objects.create(organisation=organisation, uphance_id=501, name="Boutique <Lumière>")
+    SalesOrder.objects.create(organisation=organisation, uphance_id=9001, order_number="SO-77", customer=customer,
+                              at_risk=True, risk_reason="Expected after the ship date",
+                              cancel_ship_date=timezone.localdate() + dt.timedelta(days=2))
+    SalesOrder.objects.create(organisation=organisation, uphance_id=9002, order_number="SO-78", customer=customer)
+    text, html = parts(summary_message_build(delivery=summary_send_now(summary=summary), now=data["now"]))
+    assert "CUSTOMER ORDERS AT RISK (1)\n- SO SO-77 (Boutique <Lumière>): ships by" in text
+    assert "Expected after the ship date" in text and "SO-78" not in text
+    assert "Boutique &lt;Lumière&gt;" in html and "Customer orders at risk (1)" in html
+
+
+def test_times_are_shown_in_the_summarys_time_zone(logged_in_client, organisation, user):
+    summary = make_summary(organisation=organisation, user=user, kind="weekly", weekday=0,
+                           local_time=dt.time(7, 0), time_zone="Australia/Sydney")
+    now = dt.datetime(2026, 6, 3, 12, 0, tzinfo=dt.UTC)  # Wed 22:00 in Sydney (AEST, +10)
+    delivery = summary_delivery_claim(summary=summary, period_start=dt.datetime(2026, 5, 31, 21, 0, tzinfo=dt.UTC),
+                                      now=now)
+    text, html = parts(summary_message_build(delivery=delivery, now=now))
+    assert "Moves from Mon 25 May 07:00 to Mon 1 Jun 07:00 (Australia/Sydney)" in text
+    assert "moves from Mon 25 May 07:00 to Mon 1 Jun 07:00 (Australia/Sydney)" in html
+    assert "Wednesday 3 June 2026" in text
+    page = logged_in_client.get(reverse("summaries")).content.decode()
+    assert "Mondays at 07:00 (Australia/Sydney)" in page
+    nxt = summary_period_next(summary=summary, now=timezone.now()).astimezone(zone_get("Australia/Sydney"))
+    assert nxt.strftime("%H:%M") == "07:00" and f"{nxt:%a} {nxt.day} {nxt:%b} 07:00" in page
 
 
 def test_a_saved_view_scopes_the_summary_and_its_board_link(organisation, user, no_customers_app, settings):
@@ -349,7 +385,7 @@ def test_each_summary_is_due_in_its_own_time_zone(organisation, user):
     sydney = make_summary(organisation=organisation, user=user, local_time=dt.time(8), time_zone="Australia/Sydney")
     now = dt.datetime(2026, 6, 1, 0, 30, tzinfo=dt.UTC)  # 10:30 in Sydney, 01:30 in London
     Summary.objects.update(schedule_changed_at=now - dt.timedelta(days=3))
-    due = dict((s.pk, p) for s, p in summaries_due(now=now))
+    due = {s.pk: p for s, p in summaries_due(now=now)}
     assert due[sydney.pk] == dt.datetime(2026, 5, 31, 22, 0, tzinfo=dt.UTC)
     assert due[london.pk] == dt.datetime(2026, 5, 31, 7, 0, tzinfo=dt.UTC)
 
@@ -427,6 +463,9 @@ def test_a_refused_recipient_is_a_permanent_failure_shown_on_the_summary(organis
     assert "No such user" in page and "Failed" in page
     retried = summary_deliveries_claim_due(now=timezone.now() + dt.timedelta(hours=2))
     assert delivery.id not in [d.id for d in retried]
+    # A newer delivery is pending: the failure is still shown until an e-mail gets through.
+    page = client.get(reverse("summaries")).content.decode()
+    assert "Pending" in page and "No such user" in page
 
 
 def test_a_user_without_an_address_fails_visibly(organisation):

@@ -1,4 +1,5 @@
-"""The sandbox's WSGI application: Uphance's documented endpoints plus loopback control endpoints."""
+"""The sandbox's WSGI application: Uphance's documented endpoints and loopback control ones."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -13,9 +14,10 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .errors import SandboxError
 from .images import image_svg
 from .production import STAGE_STATUS_FILTERS, iso
-from .state import OrderFilters, SalesFilters, SandboxError, SandboxState, Token
+from .state import OrderFilters, SalesFilters, SandboxState, Token
 
 logger = logging.getLogger(__name__)
 
@@ -37,23 +39,42 @@ URLS = Map(
         Rule("/warehouses", endpoint="warehouses", methods=["GET"]),
         Rule("/channels", endpoint="channels", methods=["GET"]),
         Rule("/production_orders", endpoint="production_orders", methods=["GET"]),
-        Rule("/production_order_line_items/production_timeline_bulk", endpoint="timeline_bulk", methods=["GET"]),
-        Rule("/production_order_line_items/<int:line_item_id>/production_timeline", endpoint="timeline",
-             methods=["GET"]),
+        Rule(
+            "/production_order_line_items/production_timeline_bulk",
+            endpoint="timeline_bulk",
+            methods=["GET"],
+        ),
+        Rule(
+            "/production_order_line_items/<int:line_item_id>/production_timeline",
+            endpoint="timeline",
+            methods=["GET"],
+        ),
         Rule("/sales_orders", endpoint="sales_orders", methods=["GET", "POST"]),
         Rule("/sales_orders/<ident>", endpoint="sales_order", methods=["GET"]),
         Rule("/customers", endpoint="customers", methods=["GET", "POST"]),
         Rule("/customers/<ident>", endpoint="customer", methods=["GET"]),
         Rule("/customers/<int:customer_id>/contacts", endpoint="contacts", methods=["GET"]),
         Rule("/customers/<int:customer_id>/addresses", endpoint="addresses", methods=["GET"]),
-        Rule("/customers/<int:customer_id>/create_contact", endpoint="create_contact", methods=["POST"]),
-        Rule("/customers/<int:customer_id>/create_address", endpoint="create_address", methods=["POST"]),
+        Rule(
+            "/customers/<int:customer_id>/create_contact",
+            endpoint="create_contact",
+            methods=["POST"],
+        ),
+        Rule(
+            "/customers/<int:customer_id>/create_address",
+            endpoint="create_address",
+            methods=["POST"],
+        ),
         Rule("/images/<kind>/<int:record_id>/<name>", endpoint="image", methods=["GET"]),
         Rule("/_sandbox/state", endpoint="control_state", methods=["GET"]),
         Rule("/_sandbox/advance", endpoint="control_advance", methods=["POST"]),
         Rule("/_sandbox/clock", endpoint="control_clock", methods=["POST"]),
         Rule("/_sandbox/orders/new", endpoint="control_orders_new", methods=["POST"]),
-        Rule("/_sandbox/orders/<int:order_id>/delete", endpoint="control_order_delete", methods=["POST"]),
+        Rule(
+            "/_sandbox/orders/<int:order_id>/delete",
+            endpoint="control_order_delete",
+            methods=["POST"],
+        ),
         Rule("/_sandbox/faults", endpoint="control_faults", methods=["POST"]),
         Rule("/_sandbox/tokens/expire", endpoint="control_tokens_expire", methods=["POST"]),
     ]
@@ -62,9 +83,14 @@ URLS = Map(
 ORG_FREE = {"organisations", "set_current_org"}
 
 
+COMPACT = {"separators": (",", ":")}
+
+
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
-    body = json.dumps(data, separators=(",", ":"))
-    return Response(body, status=status, headers=headers, content_type="application/json; charset=utf-8")
+    body = json.dumps(data, **COMPACT)
+    return Response(
+        body, status=status, headers=headers, content_type="application/json; charset=utf-8"
+    )
 
 
 def error(status: int, message: str, **extra) -> Response:
@@ -83,7 +109,7 @@ def meta(page: int, per_page: int, total: int) -> dict:
 
 
 def page_of(seq: Sequence, page: int, per_page: int) -> Sequence:
-    return seq[(page - 1) * per_page: page * per_page]
+    return seq[(page - 1) * per_page : page * per_page]
 
 
 def _list(request: Request, name: str) -> list[str]:
@@ -169,23 +195,34 @@ class SandboxApp:
             return self.image(request, **args)
 
         state = self.state
-        number = state.record_request(request.method, request.path, request.args.to_dict(flat=False))
+        number = state.record_request(
+            request.method, request.path, request.args.to_dict(flat=False)
+        )
         if state.latency_ms:
             self.sleep(state.latency_ms / 1000)
         fault = state.fault_for(number)
         if fault is not None:
             if fault.kind == "rate_limited":
-                return json_response({"error": "Too many requests"}, 429, {"Retry-After": fault.retry_after})
+                return json_response(
+                    {"error": "Too many requests"}, 429, {"Retry-After": fault.retry_after}
+                )
             if fault.kind == "server_error":
-                return error(fault.status, {500: "Internal Server Error", 502: "Bad Gateway",
-                                            503: "Service Unavailable"}[fault.status])
+                return error(
+                    fault.status,
+                    {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}[
+                        fault.status
+                    ],
+                )
             self.sleep(fault.delay)
         if endpoint == "token":
             return self.token(request)
         token = self._authorise(request)
         if token is None:
             return json_response(
-                {"error": "invalid_token", "error_description": "The access token is invalid or expired"},
+                {
+                    "error": "invalid_token",
+                    "error_description": "The access token is invalid or expired",
+                },
                 401,
                 {"WWW-Authenticate": 'Bearer realm="Uphance", error="invalid_token"'},
             )
@@ -211,17 +248,27 @@ class SandboxApp:
         try:
             expires_in = None if expires_in in (None, "") else int(expires_in)
         except (TypeError, ValueError):
-            return json_response({"error": "invalid_request", "error_description": "expires_in must be seconds"}, 400)
+            return json_response(
+                {"error": "invalid_request", "error_description": "expires_in must be seconds"}, 400
+            )
         if grant == "password":
-            token = self.state.authenticate(str(body.get("email") or ""), str(body.get("password") or ""),
-                                            expires_in)
+            token = self.state.authenticate(
+                str(body.get("email") or ""), str(body.get("password") or ""), expires_in
+            )
         elif grant == "refresh_token":
             token = self.state.refresh(str(body.get("refresh_token") or ""), expires_in)
         else:
-            return json_response({"error": "unsupported_grant_type",
-                                  "error_description": "The authorization grant type is not supported."}, 400)
+            return json_response(
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "The authorization grant type is not supported.",
+                },
+                400,
+            )
         if token is None:
-            return json_response({"error": "invalid_grant", "error_description": INVALID_GRANT}, 401)
+            return json_response(
+                {"error": "invalid_grant", "error_description": INVALID_GRANT}, 401
+            )
         return json_response(
             {
                 "access_token": token.access_token,
@@ -256,20 +303,26 @@ class SandboxApp:
         return json_response({"warehouses": [{"id": i, "name": n} for i, n in org.warehouses]})
 
     def channels(self, request: Request, org) -> Response:
-        return json_response({"channels": [{"id": i, "name": n, "currency": c} for i, n, c in org.channels]})
+        return json_response(
+            {"channels": [{"id": i, "name": n, "currency": c} for i, n, c in org.channels]}
+        )
 
     def image(self, request: Request, kind: str, record_id: int, name: str) -> Response:
         svg = image_svg(self.state.organisations, kind, record_id)
         if svg is None:
             return error(404, "Not found")
-        return Response(svg, content_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+        return Response(
+            svg, content_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"}
+        )
 
     # ------------------------------------------------------------------ production
     def production_orders(self, request: Request, org) -> Response:
         include_stages = request.args.get("include_stages", "").lower() in ("true", "1")
         stage_status = request.args.get("by_stage_status") or None
         if stage_status is not None and stage_status not in STAGE_STATUS_FILTERS:
-            return error(422, "by_stage_status must be one of not_started, in_progress, pending, completed")
+            return error(
+                422, "by_stage_status must be one of not_started, in_progress, pending, completed"
+            )
         since_created = request.args.get("since_created_at")
         since_created_ts = None
         if since_created:
@@ -295,9 +348,12 @@ class SandboxApp:
         state = self.state
         now = state.now_ts()
         indices = state.matching_orders(org, filters, now, include_stages)
-        records = state.render_orders(org, page_of(indices, page, PRODUCTION_ORDERS_PER_PAGE), now, include_stages)
-        return json_response({"production_orders": records,
-                              "meta": meta(page, PRODUCTION_ORDERS_PER_PAGE, len(indices))})
+        records = state.render_orders_text(
+            org, page_of(indices, page, PRODUCTION_ORDERS_PER_PAGE), now, include_stages
+        )
+        paging = json.dumps(meta(page, PRODUCTION_ORDERS_PER_PAGE, len(indices)), **COMPACT)
+        body = f'{{"production_orders":{records},"meta":{paging}}}'
+        return Response(body, content_type="application/json; charset=utf-8")
 
     def timeline(self, request: Request, org, line_item_id: int) -> Response:
         state = self.state
@@ -305,7 +361,7 @@ class SandboxApp:
         if item is None:
             return error(404, "Production order line item not found")
         if state.timeline_is_malformed(org, line_item_id):
-            # The documented example itself is not valid JSON (a trailing comma); some answers are so too.
+            # The documented example is not valid JSON (a trailing comma); some answers are so too.
             inner = json.dumps(item, ensure_ascii=False, indent=0)
             body = '{\n"production_order_line_item": ' + inner[:-1].rstrip() + ",\n}\n}"
             return Response(body, content_type="application/json; charset=utf-8")
@@ -314,7 +370,9 @@ class SandboxApp:
     def timeline_bulk(self, request: Request, org) -> Response:
         stage_status = request.args.get("by_stage_status") or None
         if stage_status is not None and stage_status not in STAGE_STATUS_FILTERS:
-            return error(422, "by_stage_status must be one of not_started, in_progress, pending, completed")
+            return error(
+                422, "by_stage_status must be one of not_started, in_progress, pending, completed"
+            )
         raw_ids = [part for v in _list(request, "ids") for part in v.split(",") if part.strip()]
         try:
             ids = [int(v) for v in raw_ids] if raw_ids else None
@@ -325,10 +383,16 @@ class SandboxApp:
         now = state.now_ts()
         matching = state.matching_line_items(org, ids, stage_status, names, now)
         page = _page(request)
-        items = [state.render_timeline(org, line_id, now, bulk=True)
-                 for line_id in page_of(matching, page, TIMELINES_PER_PAGE)]
-        return json_response({"production_order_line_items": [i for i in items if i is not None],
-                              "meta": meta(page, TIMELINES_PER_PAGE, len(matching))})
+        items = [
+            state.render_timeline(org, line_id, now, bulk=True)
+            for line_id in page_of(matching, page, TIMELINES_PER_PAGE)
+        ]
+        return json_response(
+            {
+                "production_order_line_items": [i for i in items if i is not None],
+                "meta": meta(page, TIMELINES_PER_PAGE, len(matching)),
+            }
+        )
 
     # ------------------------------------------------------------------ sales orders
     def sales_orders(self, request: Request, org) -> Response:
@@ -347,7 +411,9 @@ class SandboxApp:
         indices = state.matching_sales_orders(org, filters)
         page = _page(request)
         records = [state.sales_order(org, i) for i in page_of(indices, page, SALES_ORDERS_PER_PAGE)]
-        return json_response({"sales_orders": records, "meta": meta(page, SALES_ORDERS_PER_PAGE, len(indices))})
+        return json_response(
+            {"sales_orders": records, "meta": meta(page, SALES_ORDERS_PER_PAGE, len(indices))}
+        )
 
     def sales_order(self, request: Request, org, ident: str) -> Response:
         order = self.state.find_sales_order(org, ident.strip())
@@ -370,7 +436,9 @@ class SandboxApp:
         indices = state.matching_customers(org, status, contact)
         page = _page(request)
         records = [state.customer(org, i) for i in page_of(indices, page, CUSTOMERS_PER_PAGE)]
-        return json_response({"customers": records, "meta": meta(page, CUSTOMERS_PER_PAGE, len(indices))})
+        return json_response(
+            {"customers": records, "meta": meta(page, CUSTOMERS_PER_PAGE, len(indices))}
+        )
 
     def _customer_index(self, org, ident: str) -> int | None:
         ident = ident.strip()
@@ -417,8 +485,11 @@ class SandboxApp:
     def control_advance(self, request: Request) -> Response:
         body = _body(request)
         try:
-            now = self.state.advance(hours=float(body.get("hours") or 0), days=float(body.get("days") or 0),
-                                     seconds=float(body.get("seconds") or 0))
+            now = self.state.advance(
+                hours=float(body.get("hours") or 0),
+                days=float(body.get("days") or 0),
+                seconds=float(body.get("seconds") or 0),
+            )
         except (TypeError, ValueError) as exc:
             return error(422, str(exc))
         return json_response({"now": iso(int(now.timestamp()), "Z")})
@@ -428,12 +499,16 @@ class SandboxApp:
             self.state.set_time_speed(float(_body(request)["time_speed"]))
         except (KeyError, TypeError, ValueError):
             return error(422, "time_speed is required")
-        return json_response({"time_speed": self.state.time_speed, "now": iso(self.state.now_ts(), "Z")})
+        return json_response(
+            {"time_speed": self.state.time_speed, "now": iso(self.state.now_ts(), "Z")}
+        )
 
     def control_orders_new(self, request: Request) -> Response:
         body = _body(request)
         try:
-            ids = self.state.add_orders(int(body.get("org") or body.get("organisation_id")), int(body.get("count", 1)))
+            ids = self.state.add_orders(
+                int(body.get("org") or body.get("organisation_id")), int(body.get("count", 1))
+            )
         except (KeyError, TypeError, ValueError) as exc:
             return error(422, f"org and count are required ({exc})")
         return json_response({"ids": ids}, 201)
@@ -450,11 +525,15 @@ class SandboxApp:
         try:
             self.state.set_faults(
                 fault_rate=None if body.get("fault_rate") is None else float(body["fault_rate"]),
-                malformed_rate=None if body.get("malformed_rate") is None else float(body["malformed_rate"]),
+                malformed_rate=None
+                if body.get("malformed_rate") is None
+                else float(body["malformed_rate"]),
             )
         except (TypeError, ValueError):
             return error(422, "fault_rate and malformed_rate must be numbers")
-        return json_response({"fault_rate": self.state.fault_rate, "malformed_rate": self.state.malformed_rate})
+        return json_response(
+            {"fault_rate": self.state.fault_rate, "malformed_rate": self.state.malformed_rate}
+        )
 
     def control_tokens_expire(self, request: Request) -> Response:
         return json_response({"expired": self.state.expire_tokens()})

@@ -1,4 +1,5 @@
 """Static, seed-derived reference data of the sandbox: organisations, stages, products, people."""
+
 from __future__ import annotations
 
 import random
@@ -37,24 +38,98 @@ COLOURS: tuple[tuple[str, str, str], ...] = (
 )
 
 GARMENTS = (
-    "Tank Dress", "Knit L/S Sweater", "Tie Frt V Neck Blouse", "Wrap Skirt", "Denim Jacket",
-    "Linen Shirt", "Cargo Trouser", "Rib Tee", "Hoodie", "Slip Dress", "Puffer Vest",
-    "Pleated Skirt", "Chino Short", "Trench Coat", "Polo", "Cardigan", "Jumpsuit", "Blazer",
+    "Tank Dress",
+    "Knit L/S Sweater",
+    "Tie Frt V Neck Blouse",
+    "Wrap Skirt",
+    "Denim Jacket",
+    "Linen Shirt",
+    "Cargo Trouser",
+    "Rib Tee",
+    "Hoodie",
+    "Slip Dress",
+    "Puffer Vest",
+    "Pleated Skirt",
+    "Chino Short",
+    "Trench Coat",
+    "Polo",
+    "Cardigan",
+    "Jumpsuit",
+    "Blazer",
 )
 FIRST_NAMES = (
-    "Tia", "Mara", "Juno", "Otto", "Bea", "Iris", "Lola", "Nova", "Remy", "Sage", "Wren", "Ada",
-    "Cleo", "Nico", "Elio", "Ines", "Kai", "Lena", "Milo", "Rosa",
+    "Tia",
+    "Mara",
+    "Juno",
+    "Otto",
+    "Bea",
+    "Iris",
+    "Lola",
+    "Nova",
+    "Remy",
+    "Sage",
+    "Wren",
+    "Ada",
+    "Cleo",
+    "Nico",
+    "Elio",
+    "Ines",
+    "Kai",
+    "Lena",
+    "Milo",
+    "Rosa",
 )
 LAST_NAMES = (
-    "Stork", "Fischer", "Okafor", "Lindqvist", "Moreau", "Tanaka", "Costa", "Novak", "Byrne",
-    "Haddad", "Kowalski", "Silva", "Brennan", "Sato", "Dubois", "Meyer",
+    "Stork",
+    "Fischer",
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Tanaka",
+    "Costa",
+    "Novak",
+    "Byrne",
+    "Haddad",
+    "Kowalski",
+    "Silva",
+    "Brennan",
+    "Sato",
+    "Dubois",
+    "Meyer",
 )
-SHOP_WORDS_A = ("Blue", "Heron", "Copper", "Little", "North", "Velvet", "Harbour", "Maple", "Juniper", "Atlas")
-SHOP_WORDS_B = ("Boutique", "Store", "Collective", "Supply", "House", "Studio", "Outfitters", "& Co")
+SHOP_WORDS_A = (
+    "Blue",
+    "Heron",
+    "Copper",
+    "Little",
+    "North",
+    "Velvet",
+    "Harbour",
+    "Maple",
+    "Juniper",
+    "Atlas",
+)
+SHOP_WORDS_B = (
+    "Boutique",
+    "Store",
+    "Collective",
+    "Supply",
+    "House",
+    "Studio",
+    "Outfitters",
+    "& Co",
+)
 CITIES = (
-    ("DE", "Düsseldorf", "NW"), ("US", "New York", "NY"), ("US", "Miami", "FL"), ("GB", "London", ""),
-    ("FR", "Paris", ""), ("IT", "Milano", "MI"), ("AU", "Sydney", "NSW"), ("CA", "Toronto", "ON"),
-    ("NL", "Amsterdam", ""), ("JP", "Tokyo", ""),
+    ("DE", "Düsseldorf", "NW"),
+    ("US", "New York", "NY"),
+    ("US", "Miami", "FL"),
+    ("GB", "London", ""),
+    ("FR", "Paris", ""),
+    ("IT", "Milano", "MI"),
+    ("AU", "Sydney", "NSW"),
+    ("CA", "Toronto", "ON"),
+    ("NL", "Amsterdam", ""),
+    ("JP", "Tokyo", ""),
 )
 BRANDS = ("Brand Twelve", "M Made in Italy", "Tribal", "Northwind", "Field Notes", "Southpaw")
 
@@ -102,7 +177,9 @@ class Variant:
     hex: str
     cover_path: str | None
     image_path: str | None
-    skus: tuple[tuple[str, int, str, int, str], ...]  # (size, sku_id, sku_number, inventory_id, upc)
+    skus: tuple[
+        tuple[str, int, str, int, str], ...
+    ]  # (size, sku_id, sku_number, inventory_id, upc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +222,14 @@ class Organisation:
     product_by_id: dict[int, Product] = field(default_factory=dict)
     product_by_identifier: dict[str, Product] = field(default_factory=dict)
     _variants: dict[tuple[int, int], Variant] = field(default_factory=dict)
+    _required_stages: tuple[Stage, ...] | None = None
+
+    def stage_sequence(self, with_optional: bool) -> tuple[Stage, ...]:
+        if with_optional:
+            return self.stages
+        if self._required_stages is None:
+            self._required_stages = tuple(s for s in self.stages if not s.optional)
+        return self._required_stages
 
     def variant(self, product: Product, colour_slot: int) -> Variant:
         """Per product colour: everything about it that never changes (cached, a few hundred)."""
@@ -157,17 +242,26 @@ class Organisation:
             skus = []
             for size_slot, size in enumerate(product.sizes):
                 sku_id = self.sku_id(product, colour_slot, size_slot)
-                skus.append((size, sku_id, f"{ident}-{code}-{size}",
-                             self.ids.inventory + (sku_id - self.ids.sku) * 4,
-                             f"11236{sku_id % 10**8:08d}" if product.has_upc else ""))
+                skus.append(
+                    (
+                        size,
+                        sku_id,
+                        f"{ident}-{code}-{size}",
+                        self.ids.inventory + (sku_id - self.ids.sku) * 4,
+                        f"11236{sku_id % 10**8:08d}" if product.has_upc else "",
+                    )
+                )
             found = Variant(
                 variation_id=variation_id,
                 colour=name,
                 colour_code=code,
                 hex=hex_colour,
-                cover_path=f"/images/product/{product.id}/{product.slug}.svg" if product.has_cover else None,
+                cover_path=f"/images/product/{product.id}/{product.slug}.svg"
+                if product.has_cover
+                else None,
                 image_path=f"/images/product_image/{variation_id}/{product.slug}-{slugify(name)}.svg"
-                if product.has_variation_images else None,
+                if product.has_variation_images
+                else None,
                 skus=tuple(skus),
             )
             self._variants[key] = found
@@ -219,17 +313,26 @@ SOUTHPAW_STAGES = (
 )
 
 NORTHWIND_MANUFACTURERS = (
-    ("Adine Undone", "AUD", "AU"), ("Bolide", "EUR", "IT"), ("Tribal Sportswear Inc.", "CAD", "CN"),
-    ("Porto Knitwear Lda", "EUR", "PT"), ("Dhaka Denim Works", "USD", "BD"),
-    ("Atelier Lumière", "EUR", "FR"), ("Saigon Garment Co.", "USD", "VN"),
-    ("Istanbul Tekstil A.Ş.", "EUR", "TR"), ("Marchetti & Figli \"Sartoria\"", "EUR", "IT"),
-    ("Shenzhen Bright Apparel", "USD", "CN"), ("Kowloon Stitch Ltd", "GBP", "HK"),
+    ("Adine Undone", "AUD", "AU"),
+    ("Bolide", "EUR", "IT"),
+    ("Tribal Sportswear Inc.", "CAD", "CN"),
+    ("Porto Knitwear Lda", "EUR", "PT"),
+    ("Dhaka Denim Works", "USD", "BD"),
+    ("Atelier Lumière", "EUR", "FR"),
+    ("Saigon Garment Co.", "USD", "VN"),
+    ("Istanbul Tekstil A.Ş.", "EUR", "TR"),
+    ('Marchetti & Figli "Sartoria"', "EUR", "IT"),
+    ("Shenzhen Bright Apparel", "USD", "CN"),
+    ("Kowloon Stitch Ltd", "GBP", "HK"),
     ("Fábrica Ñandú <Norte>", "EUR", "ES"),
 )
 SOUTHPAW_MANUFACTURERS = (
-    ("Jaipur Block Prints", "USD", "IN"), ("Tiruppur Knits Pvt Ltd", "USD", "IN"),
-    ("Bolide", "EUR", "IT"), ("Brooklyn Cut & Sew", "USD", "US"),
-    ("Lima Pima Cotton SAC", "USD", "PE"), ("Hanoi Outerwear JSC", "USD", "VN"),
+    ("Jaipur Block Prints", "USD", "IN"),
+    ("Tiruppur Knits Pvt Ltd", "USD", "IN"),
+    ("Bolide", "EUR", "IT"),
+    ("Brooklyn Cut & Sew", "USD", "US"),
+    ("Lima Pima Cotton SAC", "USD", "PE"),
+    ("Hanoi Outerwear JSC", "USD", "VN"),
 )
 
 
@@ -237,7 +340,9 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "item"
 
 
-def _products(rng: random.Random, org: int, ids: Ids, count: int, countries: list[str]) -> tuple[Product, ...]:
+def _products(
+    rng: random.Random, org: int, ids: Ids, count: int, countries: list[str]
+) -> tuple[Product, ...]:
     products = []
     used_identifiers: set[str] = set()
     for p in range(count):
@@ -262,7 +367,8 @@ def _products(rng: random.Random, org: int, ids: Ids, count: int, countries: lis
                 identifier=identifier,
                 brand=None if rng.random() < 0.3 else rng.choice(BRANDS),
                 country="" if rng.random() < 0.35 else rng.choice(countries),
-                unit_cost=0 if rng.random() < 0.05
+                unit_cost=0
+                if rng.random() < 0.05
                 else rng.randint(8, 60) * 100 + rng.choice((0, 0, 50, 38, 99)),
                 sizes=sizes,
                 colours=colours,
@@ -307,22 +413,58 @@ def build_organisations(*, seed: int, orders: int, epoch_year: int) -> dict[int,
     orgs: dict[int, Organisation] = {}
     y = epoch_year % 100
     specs = (
-        (NORTHWIND, "Northwind Apparel", 0, max(1, orders), 120, NORTHWIND_STAGES,
-         ((12328, f"AW{y - 1:02d}"), (12864, f"SS{y:02d}"), (13105, f"AW{y:02d}")),
-         ((3201, "Primary warehouse"), (3202, "Leeds DC"), (3203, "Porto Hub")),
-         NORTHWIND_MANUFACTURERS, 59576,
-         ((10869, "Wholesale", "USD"), (11953, "Wholesale(CAD)", "CAD"), (10870, "Retail", "GBP"),
-          (10871, "Marketplace", "EUR")),
-         ("+01:00", "+01:00", "+01:00", "Z")),
-        (SOUTHPAW, "Southpaw Studio", 1, max(1, orders // 4), 40, SOUTHPAW_STAGES,
-         ((18301, f"Resort {y - 1:02d}"), (18317, f"Spring {y:02d}"), (18342, f"Holiday {y:02d}")),
-         ((4101, "Main warehouse"), (4102, "Brooklyn Studio")),
-         SOUTHPAW_MANUFACTURERS, 61200,
-         ((12001, "Wholesale", "USD"), (12002, "Direct", "USD")),
-         ("Z", "Z", "+05:30")),
+        (
+            NORTHWIND,
+            "Northwind Apparel",
+            0,
+            max(1, orders),
+            120,
+            NORTHWIND_STAGES,
+            ((12328, f"AW{y - 1:02d}"), (12864, f"SS{y:02d}"), (13105, f"AW{y:02d}")),
+            ((3201, "Primary warehouse"), (3202, "Leeds DC"), (3203, "Porto Hub")),
+            NORTHWIND_MANUFACTURERS,
+            59576,
+            (
+                (10869, "Wholesale", "USD"),
+                (11953, "Wholesale(CAD)", "CAD"),
+                (10870, "Retail", "GBP"),
+                (10871, "Marketplace", "EUR"),
+            ),
+            ("+01:00", "+01:00", "+01:00", "Z"),
+        ),
+        (
+            SOUTHPAW,
+            "Southpaw Studio",
+            1,
+            max(1, orders // 4),
+            40,
+            SOUTHPAW_STAGES,
+            (
+                (18301, f"Resort {y - 1:02d}"),
+                (18317, f"Spring {y:02d}"),
+                (18342, f"Holiday {y:02d}"),
+            ),
+            ((4101, "Main warehouse"), (4102, "Brooklyn Studio")),
+            SOUTHPAW_MANUFACTURERS,
+            61200,
+            ((12001, "Wholesale", "USD"), (12002, "Direct", "USD")),
+            ("Z", "Z", "+05:30"),
+        ),
     )
-    for (org_id, name, slot, n_orders, n_products, stages, seasons, warehouses, makers, maker_base,
-         channels, offsets) in specs:
+    for (
+        org_id,
+        name,
+        slot,
+        n_orders,
+        n_products,
+        stages,
+        seasons,
+        warehouses,
+        makers,
+        maker_base,
+        channels,
+        offsets,
+    ) in specs:
         rng = random.Random(f"{seed}:{org_id}:catalogue")
         ids = Ids(
             production_order=20001 + slot * 2_000_000,

@@ -1,4 +1,5 @@
-"""Small SVG product pictures in the product's colour, so the board has images without the internet."""
+"""Small SVG product pictures in the product's colour: the board has images offline."""
+
 from __future__ import annotations
 
 from .catalogue import COLOURS, Organisation
@@ -7,7 +8,8 @@ _SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="160" height="200" viewBox="0 0 160 200">'
     '<rect width="160" height="200" fill="#f3f1ec"/>'
     '<path d="M55 20 L30 32 L10 70 L32 80 L40 66 L40 185 L120 185 L120 66 L128 80 L150 70 '
-    'L130 32 L105 20 Q80 40 55 20 Z" fill="{fill}" stroke="#000" stroke-opacity="0.25" stroke-width="2"/>'
+    'L130 32 L105 20 Q80 40 55 20 Z" fill="{fill}" '
+    'stroke="#000" stroke-opacity="0.25" stroke-width="2"/>'
     "</svg>"
 )
 

@@ -4,6 +4,7 @@ Every order is planned lazily and deterministically from (seed, organisation, in
 about it is stored. Stage progress, order status, delivery status and `updated_at` are computed
 from the plan at the moment of the request, so they move as the simulated clock moves.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,9 @@ DAY = 86400
 YEAR = 365 * DAY
 LINES_PER_ORDER_SLOTS = 10  # line item ids reserve 10 per order
 LINE_COUNT_WEIGHTS = (10, 10, 12, 14, 15, 13, 11, 8, 7)  # 1..9 line items, mean about 5
-_LINE_COUNT_CUMULATIVE = tuple(sum(LINE_COUNT_WEIGHTS[: k + 1]) for k in range(len(LINE_COUNT_WEIGHTS)))
+_LINE_COUNT_CUMULATIVE = tuple(
+    sum(LINE_COUNT_WEIGHTS[: k + 1]) for k in range(len(LINE_COUNT_WEIGHTS))
+)
 
 STAGE_NOT_STARTED = "Not Started"
 STAGE_IN_PROGRESS = "In Progress"
@@ -39,7 +42,7 @@ NOTES = (
     "Trims supplied by buyer",
     "<b>Priority</b> for the launch & press days",
     "Use recycled polybags",
-    "Carton marks as per \"Routing Guide v3\"",
+    'Carton marks as per "Routing Guide v3"',
 )
 
 
@@ -55,18 +58,25 @@ def money(cents: int) -> str:
 _OFFSET_SECONDS = {"Z": 0, "+01:00": 3600, "+05:30": 19800}
 
 
-@lru_cache(maxsize=8192)
+_DAYS: dict[int, str] = {}
+_HOURS_MINUTES = [f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60)]
+_SECONDS = [f"{sec:02d}.000" for sec in range(60)]
+
+
 def _day(day_number: int) -> str:
-    t = time.gmtime(day_number * 86400)
-    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
+    text = _DAYS.get(day_number)
+    if text is None:
+        t = time.gmtime(day_number * 86400)
+        text = _DAYS[day_number] = f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
+    return text
 
 
 def iso(ts: int, offset: str) -> str:
     """`2025-04-26T18:08:22.000Z` / `...+01:00` - the same instant written in the given offset."""
     day, second = divmod(ts + _OFFSET_SECONDS[offset], 86400)
-    hour, rest = divmod(second, 3600)
-    minute, sec = divmod(rest, 60)
-    return f"{_day(day)}T{hour:02d}:{minute:02d}:{sec:02d}.000{offset}"
+    minute, sec = divmod(second, 60)
+    text = _DAYS.get(day) or _day(day)
+    return f"{text}T{_HOURS_MINUTES[minute]}{_SECONDS[sec]}{offset}"
 
 
 def iso_date(ts: int) -> str:
@@ -172,7 +182,7 @@ class OrderState:
 def plan_order(
     org: Organisation, *, seed: int, index: int, created_ts: int, is_new: bool
 ) -> OrderPlan:
-    """Everything about an order that does not depend on the clock, from (seed, organisation, index)."""
+    """Everything about an order that does not depend on the clock, from (seed, org, index)."""
     rng = random.Random(f"{seed}:{org.id}:{index}")
     r = rng.random
     ids = org.ids
@@ -186,7 +196,11 @@ def plan_order(
         season_slot = int(r() * 3)
     season_id = org.seasons[season_slot][0]
     kind_u = r()
-    kind = "live" if is_new else ("draft" if kind_u < 0.06 else "cancelled" if kind_u < 0.11 else "live")
+    kind = (
+        "live"
+        if is_new
+        else ("draft" if kind_u < 0.06 else "cancelled" if kind_u < 0.11 else "live")
+    )
     confirm_ts = created_ts + ((1 + int(r() * 48)) * HOUR if is_new else 60 + int(r() * 3 * DAY))
     tax_level = (0, 0, 3, 10, 20)[int(r() * 5)]
     warehouses = org.warehouses
@@ -206,8 +220,20 @@ def plan_order(
             if len(lines) >= n_lines or (product.index, colour_slot) in used:
                 continue
             used.add((product.index, colour_slot))
-            lines.append(_plan_line(r, org, product, colour_slot, index, len(lines), group_start,
-                                    main_warehouse, second_warehouse, tax_level))
+            lines.append(
+                _plan_line(
+                    r,
+                    org,
+                    product,
+                    colour_slot,
+                    index,
+                    len(lines),
+                    group_start,
+                    main_warehouse,
+                    second_warehouse,
+                    tax_level,
+                )
+            )
     staged_ends = [line.stages[-1][3] for line in lines if line.stages]
     done_ts = max(staged_ends) if staged_ends else group_start + 30 * DAY
     cancel_ts = None
@@ -261,8 +287,9 @@ _LINE_OFFSETS = ("Z", "Z", "Z", "+01:00", "+05:30")
 _OTHER_OFFSETS = ("Z", "+01:00", "+05:30")
 
 
-def _plan_line(r, org, product, colour_slot, index, j, group_start, main_warehouse, second_warehouse,
-               tax_level) -> LinePlan:
+def _plan_line(
+    r, org, product, colour_slot, index, j, group_start, main_warehouse, second_warehouse, tax_level
+) -> LinePlan:
     quantities = []
     n_sizes = len(product.sizes)
     for size_slot in range(n_sizes):
@@ -285,8 +312,9 @@ def _plan_line(r, org, product, colour_slot, index, j, group_start, main_warehou
             if k < clicked:  # stages clicked through in seconds, as in the seed's timeline
                 duration, gap = 3, 4
             else:
-                duration = (stage.min_hours + int(r() * (stage.max_hours - stage.min_hours + 1))) * HOUR \
-                    + int(r() * 3600)
+                duration = (
+                    stage.min_hours + int(r() * (stage.max_hours - stage.min_hours + 1))
+                ) * HOUR + int(r() * 3600)
                 gap = 0
             if k == stuck:
                 duration *= 6
@@ -325,7 +353,12 @@ def order_state(plan: OrderPlan, now: int) -> OrderState:
     elif plan.confirm_ts is not None and now < plan.confirm_ts:
         status, delivery, confirmed, stage_now = "DRAFT", "Not Received", None, now
     elif plan.kind == "cancelled" and now >= plan.cancel_ts:
-        status, delivery, confirmed, stage_now = "CANCELLED", "Not Received", plan.confirm_ts, plan.cancel_ts
+        status, delivery, confirmed, stage_now = (
+            "CANCELLED",
+            "Not Received",
+            plan.confirm_ts,
+            plan.cancel_ts,
+        )
         updated = max(updated, plan.cancel_ts)
     else:
         confirmed, stage_now = plan.confirm_ts, now
@@ -346,8 +379,7 @@ def order_state(plan: OrderPlan, now: int) -> OrderState:
                 if start > stage_now:
                     break
                 if end <= stage_now:
-                    if end > updated:
-                        updated = end
+                    updated = max(updated, end)
                 elif start > updated:
                     updated = start
     u = plan.financial_u
@@ -383,9 +415,10 @@ STAGE_STATUS_FILTERS = {
 }
 
 
-def line_matches_stage_filter(line: LinePlan, stage_now: int, statuses: set[str] | None,
-                              names: frozenset[str]) -> bool:
-    """by_stage_status alone: the line item's overall status; with by_stage_name: the named stage's."""
+def line_matches_stage_filter(
+    line: LinePlan, stage_now: int, statuses: set[str] | None, names: frozenset[str]
+) -> bool:
+    """by_stage_status alone: the line item's status; with by_stage_name, the named stage's."""
     if not line.stages:
         return False
     if not names:
@@ -394,7 +427,13 @@ def line_matches_stage_filter(line: LinePlan, stage_now: int, statuses: set[str]
         if name.lower() in names:
             if statuses is None:
                 return True
-            status = "not_started" if stage_now < start else "in_progress" if stage_now < end else "completed"
+            status = (
+                "not_started"
+                if stage_now < start
+                else "in_progress"
+                if stage_now < end
+                else "completed"
+            )
             if status in statuses:
                 return True
     return False
@@ -416,13 +455,25 @@ def stage_rows(line: LinePlan, stage_now: int) -> tuple[Row | None | object, lis
         return (first[0], first[1], None, None, STAGE_NOT_STARTED), []
     if k < len(stages):
         now_stage = stages[k]
-        current = (now_stage[0], now_stage[1], iso(now_stage[2], current_offset), None, STAGE_IN_PROGRESS)
+        current = (
+            now_stage[0],
+            now_stage[1],
+            iso(now_stage[2], current_offset),
+            None,
+            STAGE_IN_PROGRESS,
+        )
         done = stages[:k]
     elif line.null_current_when_done:
         current, done = None, stages
     else:
         last = stages[-1]
-        current = (last[0], last[1], iso(last[2], current_offset), iso(last[3], current_offset), STAGE_COMPLETED)
+        current = (
+            last[0],
+            last[1],
+            iso(last[2], current_offset),
+            iso(last[3], current_offset),
+            STAGE_COMPLETED,
+        )
         done = stages[:-1]
     past = [(s[0], s[1], iso(s[2], offset), iso(s[3], offset), STAGE_COMPLETED) for s in done]
     if line.swap_past and len(past) >= 2:
@@ -433,12 +484,22 @@ def stage_rows(line: LinePlan, stage_now: int) -> tuple[Row | None | object, lis
 
 
 def _row_dict(row: Row) -> dict:
-    return {"name": row[0], "start_time": row[2], "end_time": row[3], "stage_color": row[1], "status": row[4]}
+    return {
+        "name": row[0],
+        "start_time": row[2],
+        "end_time": row[3],
+        "stage_color": row[1],
+        "status": row[4],
+    }
 
 
 def production_stages(line: LinePlan, stage_now: int) -> dict:
     current, past = stage_rows(line, stage_now)
-    out = {} if current is ABSENT else {"current_stage": None if current is None else _row_dict(current)}
+    out = (
+        {}
+        if current is ABSENT
+        else {"current_stage": None if current is None else _row_dict(current)}
+    )
     out["past_stages"] = [_row_dict(row) for row in past]
     return out
 
@@ -446,8 +507,10 @@ def production_stages(line: LinePlan, stage_now: int) -> dict:
 def _row_text(row: Row) -> str:
     start = "null" if row[2] is None else f'"{row[2]}"'
     end = "null" if row[3] is None else f'"{row[3]}"'
-    return f'{{"name":{_q(row[0])},"start_time":{start},"end_time":{end},"stage_color":{_q(row[1])},' \
-           f'"status":"{row[4]}"}}'
+    return (
+        f'{{"name":{_q(row[0])},"start_time":{start},"end_time":{end},"stage_color":{_q(row[1])},'
+        f'"status":"{row[4]}"}}'
+    )
 
 
 def production_stages_text(line: LinePlan, stage_now: int) -> str:
@@ -472,7 +535,7 @@ def line_is_malformed(seed: int, org_id: int, line_id: int, rate: float) -> bool
 
 
 class OrderRenderer:
-    """Writes an organisation's orders as API JSON text, from cached per-product-colour fragments."""
+    """Writes an organisation's orders as API JSON text from cached per-colour fragments."""
 
     def __init__(self, org: Organisation, *, seed: int, base_url: str):
         self.org = org
@@ -486,30 +549,45 @@ class OrderRenderer:
         found = self._fragments.get(key)
         if found is None:
             v = self.org.variant(product, colour_slot)
-            head = (f'"product_id":{product.id},"product_name":{_q(product.name)},'
-                    f'"product_identifier":{_q(product.identifier)},"variation_id":{v.variation_id},'
-                    f'"color":{_q(v.colour)},')
-            brand = (f'"product_brand":{_qn(product.brand)},"country_of_origin":{_q(product.country)},'
-                     f'"intrastat_code":"",')
+            head = (
+                f'"product_id":{product.id},"product_name":{_q(product.name)},'
+                f'"product_identifier":{_q(product.identifier)},"variation_id":{v.variation_id},'
+                f'"color":{_q(v.colour)},'
+            )
+            brand = (
+                f'"product_brand":{_qn(product.brand)},"country_of_origin":{_q(product.country)},'
+                f'"intrastat_code":"",'
+            )
             cover = _q(self.base_url + v.cover_path) if v.cover_path else "null"
             images = f"[{_q(self.base_url + v.image_path)}]" if v.image_path else "[]"
             skus = tuple(
-                (f',"size":{_q(size)},"quantity":',
-                 f',"sku_number":{_q(number)},"sku_id":{sku_id},"inventory_id":{inventory},'
-                 f'"upc_number":{_q(upc)},"bundle_components":[]}}')
+                (
+                    f',"size":{_q(size)},"quantity":',
+                    (
+                        f',"sku_number":{_q(number)},"sku_id":{sku_id},"inventory_id":{inventory},'
+                        f'"upc_number":{_q(upc)},"bundle_components":[]}}'
+                    ),
+                )
                 for size, sku_id, number, inventory, upc in v.skus
             )
             found = (head, brand, cover, images, skus)
             self._fragments[key] = found
         return found
 
-    def line_text(self, plan: OrderPlan, line: LinePlan, stage_now: int, include_stages: bool) -> str:
+    def line_text(
+        self, plan: OrderPlan, line: LinePlan, stage_now: int, include_stages: bool
+    ) -> str:
         head, brand, cover, images, skus = self._variant_fragments(line.product, line.colour_slot)
         base_lq = self.org.ids.line_quantity + (plan.index * LINES_PER_ORDER_SLOTS + line.j) * 10
         quantities = ",".join(
-            f'{{"id":{base_lq + slot}{skus[slot][0]}{qty}{skus[slot][1]}' for slot, qty in line.quantities
+            f'{{"id":{base_lq + slot}{skus[slot][0]}{qty}{skus[slot][1]}'
+            for slot, qty in line.quantities
         )
-        stages = f',"production_stages":{production_stages_text(line, stage_now)}' if include_stages else ""
+        stages = (
+            f',"production_stages":{production_stages_text(line, stage_now)}'
+            if include_stages
+            else ""
+        )
         return (
             f'{{"id":{line.id},{head}"unit_tax":"{money(line.unit_tax)}","tax_level":"{plan.tax_level}.0",'
             f'"unit_price":"{money(line.unit_price)}","original_price":"{money(line.original_price)}",'
@@ -518,17 +596,22 @@ class OrderRenderer:
             f'"variation_images":{images}{stages},"line_quantities":[{quantities}]}}'
         )
 
-    def order_text(self, plan: OrderPlan, now: int, *, include_stages: bool, malformed_rate: float) -> str:
+    def order_text(
+        self, plan: OrderPlan, now: int, *, include_stages: bool, malformed_rate: float
+    ) -> str:
         state = order_state(plan, now)
         offset = plan.offset
         shipping_tax = (plan.shipping * plan.tax_level + 50) // 100
         total_tax = plan.items_tax + shipping_tax
         confirmed = "null" if state.confirmed_ts is None else f'"{iso(state.confirmed_ts, offset)}"'
         warehouses = ",".join(_q(w) for w in plan.warehouses)
-        lines = ",".join(self.line_text(plan, line, state.stage_now, include_stages) for line in plan.lines)
+        lines = ",".join(
+            self.line_text(plan, line, state.stage_now, include_stages) for line in plan.lines
+        )
         text = (
             f'{{"id":{plan.id},"production_order_number":"{plan.number}",'
-            f'"created_at":"{iso(plan.created_ts, offset)}","updated_at":"{iso(state.updated_ts, offset)}",'
+            f'"created_at":"{iso(plan.created_ts, offset)}",'
+            f'"updated_at":"{iso(state.updated_ts, offset)}",'
             f'"items_total":"{money(plan.items_total)}","items_tax":"{money(plan.items_tax)}",'
             f'"subtotal":"{money(plan.items_total)}","total_tax":"{money(total_tax)}",'
             f'"grand_total":"{money(plan.items_total + total_tax + plan.shipping)}",'
@@ -545,14 +628,23 @@ class OrderRenderer:
         )
         if order_is_malformed(self.seed, self.org.id, plan.index, malformed_rate):
             order = json.loads(text)
-            _break_order(order, MALFORMED_ORDER_KINDS[int(unit(self.seed, self.org.id, plan.index, "kind") * 4)])
+            _break_order(
+                order,
+                MALFORMED_ORDER_KINDS[int(unit(self.seed, self.org.id, plan.index, "kind") * 4)],
+            )
             text = json.dumps(order, separators=(",", ":"))
         return text
 
-    def order(self, plan: OrderPlan, now: int, *, include_stages: bool, malformed_rate: float) -> dict:
-        return json.loads(self.order_text(plan, now, include_stages=include_stages, malformed_rate=malformed_rate))
+    def order(
+        self, plan: OrderPlan, now: int, *, include_stages: bool, malformed_rate: float
+    ) -> dict:
+        return json.loads(
+            self.order_text(plan, now, include_stages=include_stages, malformed_rate=malformed_rate)
+        )
 
-    def timeline(self, plan: OrderPlan, line: LinePlan, now: int, *, bulk: bool, malformed_rate: float) -> dict:
+    def timeline(
+        self, plan: OrderPlan, line: LinePlan, now: int, *, bulk: bool, malformed_rate: float
+    ) -> dict:
         org = self.org
         product = line.product
         variant = org.variant(product, line.colour_slot)

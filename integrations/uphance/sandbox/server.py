@@ -1,8 +1,10 @@
 """SandboxServer: the fake Uphance API on a loopback port, in a background thread."""
+
 from __future__ import annotations
 
 import threading
 from datetime import datetime
+from typing import Self
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -25,7 +27,7 @@ class _VerboseHandler(_QuietHandler):
 
 
 class SandboxServer:
-    """`SandboxServer(orders=2000, seed=1).start()` ... `.url` ... `.stop()`; also a context manager."""
+    """`SandboxServer(orders=2000).start()` ... `.url` ... `.stop()`; also a context manager."""
 
     def __init__(
         self,
@@ -69,7 +71,10 @@ class SandboxServer:
             return
         try:
             self._server = make_server(
-                self.host, self.port, self.app, threaded=True,
+                self.host,
+                self.port,
+                self.app,
+                threaded=True,
                 request_handler=_VerboseHandler if self.access_log else _QuietHandler,
             )
         except SystemExit:  # werkzeug exits on a busy port; a library should raise
@@ -77,13 +82,15 @@ class SandboxServer:
         self.port = self._server.port
         self.state.base_url = self.url
 
-    def start(self) -> SandboxServer:
+    def start(self) -> Self:
         """Listen and serve in a daemon thread; returns self."""
         self._bind()
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                name=f"uphance-sandbox:{self.port}", daemon=True,
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"uphance-sandbox:{self.port}",
+                daemon=True,
             )
             self._thread.start()
         return self
@@ -103,7 +110,7 @@ class SandboxServer:
             thread.join(timeout=5)
         self._server = self._thread = None
 
-    def __enter__(self) -> SandboxServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

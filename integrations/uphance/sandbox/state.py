@@ -1,4 +1,5 @@
 """The sandbox's world: simulated clock, lazily generated records, overlays, tokens and faults."""
+
 from __future__ import annotations
 
 import email.utils
@@ -16,34 +17,27 @@ from functools import lru_cache
 
 from . import customers as cust
 from .catalogue import LOGINS, Organisation, build_organisations
+from .errors import SandboxError
 from .production import (
     HOUR,
     LINES_PER_ORDER_SLOTS,
     STAGE_STATUS_FILTERS,
     OrderPlan,
+    OrderRenderer,
     base_created_ts,
     iso,
     line_count,
+    line_is_malformed,
     line_matches_stage_filter,
+    order_is_malformed,
     order_state,
     plan_order,
-    render_order,
-    render_timeline,
     unit,
 )
 
 DEFAULT_TOKEN_SECONDS = 604800
 FILTER_CACHE_SIM_SECONDS = 300  # a filtered listing is recomputed once the clock moved this far
 LOG_LIMIT = 20_000
-
-
-class SandboxError(Exception):
-    """A request the sandbox refuses; carries the HTTP status and message."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -62,8 +56,14 @@ class OrderFilters:
     @property
     def needs_scan(self) -> bool:
         return bool(
-            self.seasons or self.warehouses or self.companies or self.states or self.delivery_statuses
-            or self.q or self.stage_status or self.stage_names
+            self.seasons
+            or self.warehouses
+            or self.companies
+            or self.states
+            or self.delivery_statuses
+            or self.q
+            or self.stage_status
+            or self.stage_names
         )
 
 
@@ -109,7 +109,7 @@ class _OrgOverlay:
 
 
 class SandboxState:
-    """Everything the fake Uphance knows; thread-safe. Records are generated, only changes are kept."""
+    """Everything the fake Uphance knows; thread-safe. Records are generated, changes kept."""
 
     def __init__(
         self,
@@ -133,7 +133,6 @@ class SandboxState:
         self.malformed_rate = float(malformed_rate)
         self.time_speed = float(time_speed)
         self.new_order_hours = float(new_order_hours)
-        self.base_url = base_url
         self.epoch = int(start.timestamp())
         self.organisations: dict[int, Organisation] = build_organisations(
             seed=seed, orders=orders, epoch_year=start.year
@@ -156,12 +155,31 @@ class SandboxState:
         self._next_sales_quantity = 0
         self._cache: OrderedDict[tuple, tuple[int, int, object]] = OrderedDict()
         self._plan = lru_cache(maxsize=4096)(self._build_plan)
+        self.base_url = base_url
+
+    @property
+    def base_url(self) -> str:
+        """Where the sandbox is reached; image URLs in records start with it."""
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        self._base_url = value.rstrip("/")
+        self._renderers = {
+            org.id: OrderRenderer(org, seed=self.seed, base_url=self._base_url)
+            for org in self.organisations.values()
+        }
+
+    def renderer(self, org: Organisation) -> OrderRenderer:
+        return self._renderers[org.id]
 
     # ---------------------------------------------------------------- clock
     def now_ts(self) -> int:
         """The simulated time (epoch seconds); new scheduled orders appear as it passes."""
         with self._lock:
-            now = self.epoch + int((time.monotonic() - self._mono_start) * self.time_speed + self._advanced)
+            now = self.epoch + int(
+                (time.monotonic() - self._mono_start) * self.time_speed + self._advanced
+            )
             self._catch_up(now)
             return now
 
@@ -193,7 +211,11 @@ class SandboxState:
             interval = int(self.new_order_hours * HOUR * (1 if org.slot == 0 else 4))
             for _ in range(10_000):  # bounded per call, the rest on the next one
                 k = overlay.auto_next
-                created = self.epoch + k * interval - int(unit(self.seed, org.id, "auto", k) * interval / 2)
+                created = (
+                    self.epoch
+                    + k * interval
+                    - int(unit(self.seed, org.id, "auto", k) * interval / 2)
+                )
                 if created > now:
                     break
                 overlay.added.append(created)
@@ -217,7 +239,9 @@ class SandboxState:
 
     def _build_plan(self, org_id: int, index: int, created: int) -> OrderPlan:
         org = self.organisations[org_id]
-        return plan_order(org, seed=self.seed, index=index, created_ts=created, is_new=index >= org.order_count)
+        return plan_order(
+            org, seed=self.seed, index=index, created_ts=created, is_new=index >= org.order_count
+        )
 
     def plan(self, org: Organisation, index: int) -> OrderPlan:
         return self._plan(org.id, index, self.created_ts(org, index))
@@ -229,14 +253,20 @@ class SandboxState:
             total = self._total(org)
             if not overlay.deleted:
                 return range(total)
-            return self._cached(("live", org.id), self._version, None,
-                                lambda: [i for i in range(total) if i not in overlay.deleted])
+            return self._cached(
+                ("live", org.id),
+                self._version,
+                None,
+                lambda: [i for i in range(total) if i not in overlay.deleted],
+            )
 
     def _cached(self, key: tuple, version: int, now: int | None, compute):
         with self._lock:
             hit = self._cache.get(key)
-            if hit is not None and hit[0] == version and (
-                now is None or abs(now - hit[1]) <= FILTER_CACHE_SIM_SECONDS
+            if (
+                hit is not None
+                and hit[0] == version
+                and (now is None or abs(now - hit[1]) <= FILTER_CACHE_SIM_SECONDS)
             ):
                 self._cache.move_to_end(key)
                 return hit[2]
@@ -268,28 +298,54 @@ class SandboxState:
         return index, j
 
     # ---------------------------------------------------------------- orders: listing
-    def matching_orders(self, org: Organisation, filters: OrderFilters, now: int, include_stages: bool) -> Sequence[int]:
+    def matching_orders(
+        self, org: Organisation, filters: OrderFilters, now: int, include_stages: bool
+    ) -> Sequence[int]:
         """Indices of orders the listing returns, newest first."""
         live = self._live(org)
         lo = 0
         if filters.since_id is not None:
             lo = max(lo, filters.since_id - org.ids.production_order + 1)
         if filters.since_created_ts is not None:
-            lo = max(lo, bisect_left(range(self._total(org)), filters.since_created_ts,
-                                     key=lambda i: self.created_ts(org, i)))
-        candidates = live[bisect_left(live, lo):] if lo > 0 else live
+            lo = max(
+                lo,
+                bisect_left(
+                    range(self._total(org)),
+                    filters.since_created_ts,
+                    key=lambda i: self.created_ts(org, i),
+                ),
+            )
+        candidates = live[bisect_left(live, lo) :] if lo > 0 else live
         scan = filters.needs_scan and (
-            include_stages or any((filters.seasons, filters.warehouses, filters.companies, filters.states,
-                                   filters.delivery_statuses, filters.q))
+            include_stages
+            or any(
+                (
+                    filters.seasons,
+                    filters.warehouses,
+                    filters.companies,
+                    filters.states,
+                    filters.delivery_statuses,
+                    filters.q,
+                )
+            )
         )
         if not scan:
             return candidates[::-1]
         key = ("orders", org.id, filters, include_stages)
-        return self._cached(key, self._version, now,
-                            lambda: [i for i in reversed(candidates)
-                                     if self._order_matches(org, i, filters, now, include_stages)])
+        return self._cached(
+            key,
+            self._version,
+            now,
+            lambda: [
+                i
+                for i in reversed(candidates)
+                if self._order_matches(org, i, filters, now, include_stages)
+            ],
+        )
 
-    def _order_matches(self, org: Organisation, index: int, f: OrderFilters, now: int, include_stages: bool) -> bool:
+    def _order_matches(
+        self, org: Organisation, index: int, f: OrderFilters, now: int, include_stages: bool
+    ) -> bool:
         plan = self.plan(org, index)
         if f.seasons and plan.season_id not in f.seasons:
             return False
@@ -303,30 +359,51 @@ class SandboxState:
         if f.q:
             q = f.q
             if not (
-                q in plan.number.lower() or q in plan.manufacturer_name.lower()
-                or any(q in line.product.name.lower() or q in line.product.identifier.lower() for line in plan.lines)
+                q in plan.number.lower()
+                or q in plan.manufacturer_name.lower()
+                or any(
+                    q in line.product.name.lower() or q in line.product.identifier.lower()
+                    for line in plan.lines
+                )
             ):
                 return False
-        if f.states or f.delivery_statuses or (include_stages and (f.stage_status or f.stage_names)):
+        if (
+            f.states
+            or f.delivery_statuses
+            or (include_stages and (f.stage_status or f.stage_names))
+        ):
             state = order_state(plan, now)
             if f.states and state.status.lower() not in f.states:
                 return False
-            if f.delivery_statuses and state.delivery_status.lower().replace(" ", "_") not in f.delivery_statuses:
+            if (
+                f.delivery_statuses
+                and state.delivery_status.lower().replace(" ", "_") not in f.delivery_statuses
+            ):
                 return False
             if include_stages and (f.stage_status or f.stage_names):
                 statuses = STAGE_STATUS_FILTERS[f.stage_status] if f.stage_status else None
-                if not any(line_matches_stage_filter(line, state.stage_now, statuses, f.stage_names)
-                           for line in plan.lines):
+                if not any(
+                    line_matches_stage_filter(line, state.stage_now, statuses, f.stage_names)
+                    for line in plan.lines
+                ):
                     return False
         return True
 
-    def render_orders(self, org: Organisation, indices: Sequence[int], now: int, include_stages: bool) -> list[dict]:
-        malformed = self.malformed_rate
-        return [
-            render_order(org, self.plan(org, i), now, include_stages=include_stages, base_url=self.base_url,
-                         malformed_rate=malformed)
-            for i in indices
-        ]
+    def render_orders_text(
+        self, org: Organisation, indices: Sequence[int], now: int, include_stages: bool
+    ) -> str:
+        """The listed orders as a JSON array (text: the listing never builds dicts)."""
+        renderer, rate = self.renderer(org), self.malformed_rate
+        return (
+            "["
+            + ",".join(
+                renderer.order_text(
+                    self.plan(org, i), now, include_stages=include_stages, malformed_rate=rate
+                )
+                for i in indices
+            )
+            + "]"
+        )
 
     def truth_production_orders(self, org_id: int) -> list[dict]:
         """Exactly what a full `include_stages=true` listing returns now, all pages concatenated."""
@@ -335,16 +412,23 @@ class SandboxState:
     def iter_truth_production_orders(self, org_id: int) -> Iterator[dict]:
         org = self.organisation(org_id)
         now = self.now_ts()
+        renderer = self.renderer(org)
         for i in self.matching_orders(org, OrderFilters(), now, True):
-            yield render_order(org, self.plan(org, i), now, include_stages=True, base_url=self.base_url,
-                               malformed_rate=self.malformed_rate)
+            yield renderer.order(
+                self.plan(org, i), now, include_stages=True, malformed_rate=self.malformed_rate
+            )
 
     def truth_production_order(self, org_id: int, order_id: int) -> dict | None:
         org = self.organisation(org_id)
         index = self.index_for_order_id(org, order_id)
         if index is None:
             return None
-        return self.render_orders(org, [index], self.now_ts(), True)[0]
+        return self.renderer(org).order(
+            self.plan(org, index),
+            self.now_ts(),
+            include_stages=True,
+            malformed_rate=self.malformed_rate,
+        )
 
     def production_order_ids(self, org_id: int) -> list[int]:
         org = self.organisation(org_id)
@@ -354,8 +438,11 @@ class SandboxState:
         """Orders whose listing record is broken at the current malformed rate."""
         org = self.organisation(org_id)
         rate = self.malformed_rate
-        return [org.ids.production_order + i for i in self._live(org)[::-1]
-                if unit(self.seed, org.id, i, "malformed") < rate]
+        return [
+            org.ids.production_order + i
+            for i in self._live(org)[::-1]
+            if order_is_malformed(self.seed, org.id, i, rate)
+        ]
 
     def line_item_ids(self, org_id: int) -> list[int]:
         org = self.organisation(org_id)
@@ -373,9 +460,15 @@ class SandboxState:
 
         return self._cached(("line_items", org.id), self._version, None, compute)
 
-    def matching_line_items(self, org: Organisation, ids: list[int] | None, stage_status: str | None,
-                            names: frozenset[str], now: int) -> Sequence[int]:
-        """Line item ids for the bulk timeline: the given ones (existing, in order) or all, filtered."""
+    def matching_line_items(
+        self,
+        org: Organisation,
+        ids: list[int] | None,
+        stage_status: str | None,
+        names: frozenset[str],
+        now: int,
+    ) -> Sequence[int]:
+        """Line item ids for the bulk timeline: the given ones (existing, in order) or all."""
         if ids is not None:
             seen: set[int] = set()
             candidates = []
@@ -394,7 +487,9 @@ class SandboxState:
             for line_id in candidates:
                 index, j = self.locate_line_item(org, line_id)
                 plan = self.plan(org, index)
-                if line_matches_stage_filter(plan.lines[j], order_state(plan, now).stage_now, statuses, names):
+                if line_matches_stage_filter(
+                    plan.lines[j], order_state(plan, now).stage_now, statuses, names
+                ):
                     out.append(line_id)
             return out
 
@@ -402,16 +497,20 @@ class SandboxState:
             return compute()
         return self._cached(("bulk", org.id, stage_status, names), self._version, now, compute)
 
-    def render_timeline(self, org: Organisation, line_item_id: int, now: int, *, bulk: bool) -> dict | None:
+    def render_timeline(
+        self, org: Organisation, line_item_id: int, now: int, *, bulk: bool
+    ) -> dict | None:
         found = self.locate_line_item(org, line_item_id)
         if found is None:
             return None
         index, j = found
         plan = self.plan(org, index)
-        return render_timeline(org, plan, plan.lines[j], now, bulk=bulk, malformed_rate=self.malformed_rate)
+        return self.renderer(org).timeline(
+            plan, plan.lines[j], now, bulk=bulk, malformed_rate=self.malformed_rate
+        )
 
     def timeline_is_malformed(self, org: Organisation, line_item_id: int) -> bool:
-        return unit(self.seed, org.id, line_item_id, "malformed-line") < self.malformed_rate
+        return line_is_malformed(self.seed, org.id, line_item_id, self.malformed_rate)
 
     # ---------------------------------------------------------------- orders: changes
     def add_orders(self, org_id: int, n: int = 1) -> list[int]:
@@ -454,8 +553,12 @@ class SandboxState:
             with self._lock:
                 return _copy(self._overlay[org.id].sales[index - org.sales_order_count])
         return cust.render_sales_order(
-            self.seed, org, index, plan_for=lambda j: self.plan(org, j),
-            malformed_rate=self.malformed_rate if malformed else 0.0, epoch=self.epoch,
+            self.seed,
+            org,
+            index,
+            plan_for=lambda j: self.plan(org, j),
+            malformed_rate=self.malformed_rate if malformed else 0.0,
+            epoch=self.epoch,
         )
 
     def matching_sales_orders(self, org: Organisation, f: SalesFilters) -> Sequence[int]:
@@ -470,19 +573,24 @@ class SandboxState:
         def match(order: dict) -> bool:
             if f.order_number and order.get("order_number") != f.order_number:
                 return False
-            if f.purchase_order_ref and (order.get("purchase_order_ref") or "") != f.purchase_order_ref:
+            if (
+                f.purchase_order_ref
+                and (order.get("purchase_order_ref") or "") != f.purchase_order_ref
+            ):
                 return False
-            if f.shipment_number and f.shipment_number not in [
+            return not f.shipment_number or f.shipment_number in [
                 s.strip() for s in (order.get("shipment_numbers") or "").split(",")
-            ]:
-                return False
-            return True
+            ]
 
         if f.order_number and not (f.purchase_order_ref or f.shipment_number):
             index = self._sales_index_by_number(org, f.order_number, total)
             return [index] if index is not None and index in candidates else []
-        return self._cached(("sales", org.id, f), version, None,
-                            lambda: [i for i in candidates if match(self.sales_order(org, i, malformed=False))])
+        return self._cached(
+            ("sales", org.id, f),
+            version,
+            None,
+            lambda: [i for i in candidates if match(self.sales_order(org, i, malformed=False))],
+        )
 
     def _sales_index_by_number(self, org: Organisation, number: str, total: int) -> int | None:
         base = 1001 if org.slot == 0 else 5001
@@ -506,7 +614,20 @@ class SandboxState:
         return [self.sales_order(org, i) for i in self.matching_sales_orders(org, SalesFilters())]
 
     def create_sales_order(self, org: Organisation, body: dict) -> dict:
-        order = _build_sales_order(self, org, body)
+        try:
+            customer_id = int(body.get("customerId"))
+        except (TypeError, ValueError):
+            raise SandboxError(422, "customerId is required") from None
+        index = self.customer_index(org, customer_id)
+        if index is None:
+            raise SandboxError(422, f"Customer {customer_id} not found")
+        order = cust.build_sales_order(
+            org,
+            body,
+            customer_id=customer_id,
+            customer=self.customer(org, index),
+            now=self.now_ts(),
+        )
         with self._lock:
             overlay = self._overlay[org.id]
             index = org.sales_order_count + len(overlay.sales)
@@ -542,8 +663,11 @@ class SandboxState:
             created = [o for o in self._overlay[org.id].sales if o["company_id"] == customer_id]
             people = _copy(self._extra_people.get(customer_id, []))
             addresses = _copy(self._extra_addresses.get(customer_id, []))
-            base = _copy(self._overlay[org.id].customers[index - org.customer_count]) \
-                if index >= org.customer_count else None
+            base = (
+                _copy(self._overlay[org.id].customers[index - org.customer_count])
+                if index >= org.customer_count
+                else None
+            )
         last_created = cust.sales_summary(created[-1]) if created else None
         if base is not None:
             base["orders_count"] = len(created)
@@ -552,9 +676,15 @@ class SandboxState:
             base["addresses"] += addresses
             return base
         return cust.render_customer(
-            self.seed, org, index, extra_orders=len(created), last_created_order=last_created,
+            self.seed,
+            org,
+            index,
+            extra_orders=len(created),
+            last_created_order=last_created,
             sales_summary=lambda i: cust.sales_summary(self.sales_order(org, i, malformed=False)),
-            extra_people=people, extra_addresses=addresses, malformed_rate=self.malformed_rate,
+            extra_people=people,
+            extra_addresses=addresses,
+            malformed_rate=self.malformed_rate,
         )
 
     def customer_people(self, org: Organisation, index: int) -> list[dict]:
@@ -562,11 +692,16 @@ class SandboxState:
         with self._lock:
             extra = _copy(self._extra_people.get(customer_id, []))
             if index >= org.customer_count:
-                return _copy(self._overlay[org.id].customers[index - org.customer_count]["people"]) + extra
+                return (
+                    _copy(self._overlay[org.id].customers[index - org.customer_count]["people"])
+                    + extra
+                )
         rng, base = cust.customer_base(self.seed, org, index)
         return cust.customer_people(rng, org, index, base["name"]) + extra
 
-    def matching_customers(self, org: Organisation, status: str, agents_contact: str | None) -> Sequence[int]:
+    def matching_customers(
+        self, org: Organisation, status: str, agents_contact: str | None
+    ) -> Sequence[int]:
         total = self._customer_total(org)
         with self._lock:
             version = (self._sales_version, len(self._overlay[org.id].customers), self._next_person)
@@ -583,14 +718,20 @@ class SandboxState:
                     agents = self.customer(org, i).get("agents", [])
                     if not any(
                         (a.get("email") or "").lower() == needle
-                        or (digits and "".join(ch for ch in str(a.get("phone") or "") if ch.isdigit()) == digits)
+                        or (
+                            digits
+                            and "".join(ch for ch in str(a.get("phone") or "") if ch.isdigit())
+                            == digits
+                        )
                         for a in agents
                     ):
                         continue
                 out.append(i)
             return out
 
-        return self._cached(("customers", org.id, status, agents_contact), hash(version), None, compute)
+        return self._cached(
+            ("customers", org.id, status, agents_contact), hash(version), None, compute
+        )
 
     def find_customer_by_email(self, org: Organisation, address: str) -> int | None:
         wanted = address.strip().lower()
@@ -607,7 +748,7 @@ class SandboxState:
         name = str(body.get("name") or "").strip()
         if not name:
             raise SandboxError(422, "name can't be blank")
-        channel = _find_channel(org, body.get("channelId"), body.get("channel_name"))
+        channel = cust.find_channel(org, body.get("channelId"), body.get("channel_name"))
         with self._lock:
             overlay = self._overlay[org.id]
             customer = {
@@ -687,7 +828,9 @@ class SandboxState:
             return _copy(address)
 
     # ---------------------------------------------------------------- tokens
-    def authenticate(self, email_address: str, password: str, expires_in: int | None = None) -> Token | None:
+    def authenticate(
+        self, email_address: str, password: str, expires_in: int | None = None
+    ) -> Token | None:
         login = LOGINS.get(str(email_address or "").strip().lower())
         if login is None or login[0] != password:
             return None
@@ -732,7 +875,9 @@ class SandboxState:
             return count
 
     # ---------------------------------------------------------------- faults and the request log
-    def set_faults(self, *, fault_rate: float | None = None, malformed_rate: float | None = None) -> None:
+    def set_faults(
+        self, *, fault_rate: float | None = None, malformed_rate: float | None = None
+    ) -> None:
         with self._lock:
             if fault_rate is not None:
                 self.fault_rate = float(fault_rate)
@@ -786,7 +931,9 @@ class SandboxState:
         out = {}
         self.now_ts()  # lets scheduled orders appear first
         for org in self.organisations.values():
-            active = sum(1 for i in range(self._customer_total(org)) if self.customer_is_active(org, i))
+            active = sum(
+                1 for i in range(self._customer_total(org)) if self.customer_is_active(org, i)
+            )
             with self._lock:
                 sales = org.sales_order_count + len(self._overlay[org.id].sales)
             out[org.id] = {
@@ -818,7 +965,9 @@ class SandboxState:
                     "manufacturers": [{"id": m.id, "name": m.name} for m in org.manufacturers],
                     "counts": counts,
                 }
-                for org, counts in zip(self.organisations.values(), self.stats().values(), strict=True)
+                for org, counts in zip(
+                    self.organisations.values(), self.stats().values(), strict=True
+                )
             ],
         }
 
@@ -830,169 +979,3 @@ def _copy(value):
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
-
-
-def _find_channel(org: Organisation, channel_id, channel_name=None) -> tuple[int, str, str]:
-    for channel in org.channels:
-        if str(channel[0]) == str(channel_id) or (channel_name and channel[1] == channel_name):
-            return channel
-    return org.channels[0]
-
-
-def _build_sales_order(state: SandboxState, org: Organisation, body: dict) -> dict:
-    """A sales order from the documented POST body; ids are assigned by the caller."""
-    from .production import iso_date, money
-
-    try:
-        customer_id = int(body.get("customerId"))
-    except (TypeError, ValueError):
-        raise SandboxError(422, "customerId is required") from None
-    index = state.customer_index(org, customer_id)
-    if index is None:
-        raise SandboxError(422, f"Customer {customer_id} not found")
-    customer = state.customer(org, index)
-    items = body.get("line_items")
-    if not isinstance(items, list) or not items:
-        raise SandboxError(422, "line_items can't be blank")
-    status = str(body.get("order_status") or "draft").lower()
-    if status not in ("draft", "confirmed"):
-        raise SandboxError(422, "order_status must be draft or confirmed")
-    season = next((s for s in org.seasons if s[1] == body.get("season_name")), org.seasons[-1])
-    channel = _find_channel(org, None, body.get("channel_name")) if body.get("channel_name") else (
-        customer["channel_id"], customer["channel_name"], customer["currency"])
-    try:
-        tax_level = int(float(body.get("tax_level") or 0))
-        shipping = int(round(float(body.get("shipping_cost") or 0) * 100))
-    except (TypeError, ValueError):
-        raise SandboxError(422, "tax_level and shipping_cost must be numbers") from None
-    from .catalogue import COLOURS
-
-    line_items = []
-    items_total = items_tax = total_quantity = 0
-    for k, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise SandboxError(422, f"line_items[{k}] must be an object")
-        try:
-            decoded = org.decode_variation(int(item.get("variation_id")))
-        except (TypeError, ValueError):
-            decoded = None
-        if decoded is None:
-            raise SandboxError(422, f"line_items[{k}].variation_id not found")
-        product, colour_slot = decoded
-        pid = item.get("product_id")
-        if pid is not None and str(pid) != str(product.id) and str(pid).lower() != product.identifier.lower():
-            raise SandboxError(422, f"line_items[{k}].product_id does not match the variation")
-        try:
-            price = int(round(float(item.get("unit_price") or 0) * 100))
-        except (TypeError, ValueError):
-            raise SandboxError(422, f"line_items[{k}].unit_price must be a number") from None
-        unit_tax = price * tax_level // 100
-        colour_name, colour_code, _ = COLOURS[product.colours[colour_slot]]
-        quantities = []
-        for q in item.get("line_quantities") or []:
-            try:
-                sku = org.decode_sku(int(q.get("sku_id")))
-                qty = int(q.get("quantity"))
-            except (TypeError, ValueError, AttributeError):
-                raise SandboxError(422, f"line_items[{k}].line_quantities: sku_id and quantity must be integers") from None
-            if sku is None or sku[0] is not product or sku[1] != colour_slot:
-                raise SandboxError(422, f"line_items[{k}]: sku {q.get('sku_id')} is not a SKU of the variation")
-            size = product.sizes[sku[2]]
-            sku_id = int(q["sku_id"])
-            quantities.append({
-                "id": None,
-                "size": size,
-                "quantity": qty,
-                "sku_number": f"{product.identifier.upper()}-{colour_code}-{size}",
-                "sku_id": sku_id,
-                "upc_number": f"11236{sku_id % 10**8:08d}" if product.has_upc else "",
-                "inventory_id": org.ids.inventory + (sku_id - org.ids.sku) * 4,
-                "bundle_components": [],
-            })
-            total_quantity += qty
-            items_total += price * qty
-            items_tax += unit_tax * qty
-        line_items.append({
-            "id": None,
-            "product_id": product.id,
-            "product_name": product.name,
-            "product_identifier": product.identifier,
-            "variation_id": org.variation_id(product, colour_slot),
-            "color": colour_name,
-            "unit_tax": money(unit_tax),
-            "tax_level": f"{tax_level}.0",
-            "unit_price": money(price),
-            "original_price": money(price),
-            "weight": "0.0",
-            "weight_unit": "lb",
-            "percentage_discount": "0.0",
-            "bundle_line_item": False,
-            "comments": None,
-            "product_brand": product.brand,
-            "season": season[1],
-            "country_of_origin": product.country,
-            "intrastat_code": "",
-            "line_quantities": quantities,
-        })
-    now = state.now_ts()
-    shipping_tax = shipping * tax_level // 100
-    total_tax = items_tax + shipping_tax
-    agent = next((a for a in org.agents if a["name"] == body.get("agent_name")), None)
-    return {
-        "id": None,
-        "created_at": iso(now, "Z"),
-        "updated_at": iso(now, "Z"),
-        "items_total": money(items_total),
-        "items_tax": money(items_tax),
-        "subtotal": money(items_total),
-        "total_tax": money(total_tax),
-        "grand_total": money(items_total + total_tax + shipping),
-        "total_quantity": total_quantity,
-        "shipping_cost": money(shipping),
-        "shipping_tax": money(shipping_tax),
-        "settlement_discount": "0.0",
-        "deposit_percentage": "0.0",
-        "custom_fields": [
-            {"name": "Fuel charges", "field_type": "number", "value": 0.0},
-            {"name": "Handling charges", "field_type": "number", "value": 0.0},
-        ],
-        "start_ship_date": _date_or_none(body.get("startShipDate")),
-        "cancel_ship_date": _date_or_none(body.get("endShipDate")),
-        "submitted_at": iso(now, "Z") if status == "confirmed" else None,
-        "confirmed_at": iso(now, "Z") if status == "confirmed" else None,
-        "notes": str(body.get("notes") or ""),
-        "internal_notes": None,
-        "currency": str(body.get("channel_currency") or channel[2]),
-        "proforma_number": None,
-        "proforma_date": None,
-        "order_number": None,
-        "purchase_order_ref": body.get("purchaseOrderRef"),
-        "invoice_numbers": "",
-        "shipment_numbers": "",
-        "next_due_date": None,
-        "company_name": customer["name"],
-        "season_id": season[0],
-        "organisation_id": org.id,
-        "status": status,
-        "channel_id": channel[0],
-        "channel_name": channel[1],
-        "company_id": customer_id,
-        "invoice_method": "SHIPMENTS",
-        "warehouse_name": str(body.get("warehouse_name") or org.warehouses[0][1]),
-        "fulfillment_status": "not_shipped",
-        "financial_status": "not_paid",
-        "payment_term_name": str(body.get("paymentTerm") or ""),
-        "shipping_instructions": "",
-        "return_label": False,
-        "line_items": line_items,
-        "agents": [dict(agent)] if agent else [],
-    }
-
-
-def _date_or_none(value) -> str | None:
-    if not value:
-        return None
-    try:
-        return datetime.strptime(str(value)[:10], "%Y-%m-%d").date().isoformat()
-    except ValueError:
-        raise SandboxError(422, f"invalid date {value!r}") from None

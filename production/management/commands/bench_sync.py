@@ -68,6 +68,7 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="Keep the benchmark organisations' data")
 
     def handle(self, *args, orders, latency_ms, naive, incremental_changed, keep, **options):
+        settings.DEBUG = False  # measure as production runs: no SQL query log
         port = _free_port()
         sandbox = subprocess.Popen(
             [sys.executable, "manage.py", "uphance_sandbox", "--port", str(port), "--orders", str(orders),

@@ -1,4 +1,5 @@
 """The Uphance sandbox over HTTP: auth, per-token organisation, listings, filters, clock, faults."""
+
 import json
 import re
 import subprocess
@@ -18,7 +19,7 @@ REPO = Path(__file__).resolve().parents[4]
 
 
 def _ts(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    return datetime.fromisoformat(text).timestamp()
 
 
 def _line_status(item: dict) -> str | None:
@@ -29,22 +30,33 @@ def _line_status(item: dict) -> str | None:
     return current["status"].lower().replace(" ", "_")
 
 
-# ------------------------------------------------------------------------------------------ auth
+# --- auth ---
+
 
 def test_password_grant_answers_a_bearer_token_with_refresh_token(sandbox):
-    answer = requests.post(f"{sandbox.url}/oauth/token",
-                           json={"email": "solo@sandbox.test", "password": "sandbox", "grant_type": "password"})
+    answer = requests.post(
+        f"{sandbox.url}/oauth/token",
+        json={"email": "solo@sandbox.test", "password": "sandbox", "grant_type": "password"},
+    )
     assert answer.status_code == 200
     token = answer.json()
-    assert list(token) == ["access_token", "token_type", "expires_in", "created_at", "refresh_token"]
+    assert list(token) == [
+        "access_token",
+        "token_type",
+        "expires_in",
+        "created_at",
+        "refresh_token",
+    ]
     assert token["token_type"] == "Bearer" and token["expires_in"] == 604800
     assert abs(token["created_at"] - time.time()) < 60
 
 
 def test_wrong_credentials_are_refused_with_invalid_grant(sandbox):
-    for body in ({"email": "solo@sandbox.test", "password": "nope", "grant_type": "password"},
-                 {"email": "nobody@sandbox.test", "password": "sandbox", "grant_type": "password"},
-                 {"grant_type": "refresh_token", "refresh_token": "made-up"}):
+    for body in (
+        {"email": "solo@sandbox.test", "password": "nope", "grant_type": "password"},
+        {"email": "nobody@sandbox.test", "password": "sandbox", "grant_type": "password"},
+        {"grant_type": "refresh_token", "refresh_token": "made-up"},
+    ):
         answer = requests.post(f"{sandbox.url}/oauth/token", json=body)
         assert answer.status_code == 401
         assert answer.json()["error"] == "invalid_grant"
@@ -59,10 +71,16 @@ def test_data_needs_a_valid_bearer_token(sandbox, header):
 
 def test_each_login_sees_its_organisations(sandbox):
     solo = login(sandbox, "solo@sandbox.test", org=None).get(f"{sandbox.url}/organisations").json()
-    multi = login(sandbox, "multi@sandbox.test", org=None).get(f"{sandbox.url}/organisations").json()
+    multi = (
+        login(sandbox, "multi@sandbox.test", org=None).get(f"{sandbox.url}/organisations").json()
+    )
     assert solo == {"organisations": [{"id": NORTHWIND, "name": "Northwind Apparel"}]}
-    assert multi == {"organisations": [{"id": NORTHWIND, "name": "Northwind Apparel"},
-                                       {"id": SOUTHPAW, "name": "Southpaw Studio"}]}
+    assert multi == {
+        "organisations": [
+            {"id": NORTHWIND, "name": "Northwind Apparel"},
+            {"id": SOUTHPAW, "name": "Southpaw Studio"},
+        ]
+    }
 
 
 def test_the_current_organisation_is_held_per_token(sandbox):
@@ -70,8 +88,9 @@ def test_the_current_organisation_is_held_per_token(sandbox):
     second = login(sandbox, org=None)
     no_org = second.get(f"{sandbox.url}/production_orders")
     assert no_org.status_code == 422 and "organisation" in no_org.json()["error"]
-    assert second.post(f"{sandbox.url}/organisations/set_current_org",
-                       data={"organizationId": SOUTHPAW}).json() == {"Status": "Updated"}
+    assert second.post(
+        f"{sandbox.url}/organisations/set_current_org", data={"organizationId": SOUTHPAW}
+    ).json() == {"Status": "Updated"}
     north = first.get(f"{sandbox.url}/production_orders").json()["production_orders"]
     south = second.get(f"{sandbox.url}/production_orders").json()["production_orders"]
     assert {o["organisation_id"] for o in north} == {NORTHWIND}
@@ -94,19 +113,30 @@ def test_expired_tokens_are_refused_and_the_refresh_token_gets_a_new_one(mutable
     assert session.get(f"{mutable_sandbox.url}/seasons").status_code == 200
     assert mutable_sandbox.state.expire_tokens() >= 1
     assert session.get(f"{mutable_sandbox.url}/seasons").status_code == 401
-    answer = requests.post(f"{mutable_sandbox.url}/oauth/token",
-                           json={"grant_type": "refresh_token", "refresh_token": session.refresh_token})
+    answer = requests.post(
+        f"{mutable_sandbox.url}/oauth/token",
+        json={"grant_type": "refresh_token", "refresh_token": session.refresh_token},
+    )
     assert answer.status_code == 200
     session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
     # A new token starts without a current organisation.
     assert session.get(f"{mutable_sandbox.url}/seasons").status_code == 422
-    session.post(f"{mutable_sandbox.url}/organisations/set_current_org", json={"organizationId": NORTHWIND})
+    session.post(
+        f"{mutable_sandbox.url}/organisations/set_current_org", json={"organizationId": NORTHWIND}
+    )
     assert session.get(f"{mutable_sandbox.url}/seasons").status_code == 200
 
 
 def test_tokens_expire_after_the_asked_expires_in(mutable_sandbox):
-    answer = requests.post(f"{mutable_sandbox.url}/oauth/token", json={
-        "email": "solo@sandbox.test", "password": "sandbox", "grant_type": "password", "expires_in": 1})
+    answer = requests.post(
+        f"{mutable_sandbox.url}/oauth/token",
+        json={
+            "email": "solo@sandbox.test",
+            "password": "sandbox",
+            "grant_type": "password",
+            "expires_in": 1,
+        },
+    )
     assert answer.json()["expires_in"] == 1
     headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
     assert requests.get(f"{mutable_sandbox.url}/organisations", headers=headers).status_code == 200
@@ -114,13 +144,20 @@ def test_tokens_expire_after_the_asked_expires_in(mutable_sandbox):
     assert requests.get(f"{mutable_sandbox.url}/organisations", headers=headers).status_code == 401
 
 
-# ------------------------------------------------------------------------------------------ production orders
+# --- production orders ---
+
 
 def test_pagination_walks_every_order_once_newest_first(sandbox, session):
     orders, metas = all_pages(session, f"{sandbox.url}/production_orders", "production_orders")
     assert len(orders) == 120 == metas[0]["total_count"]
     assert [m["current_page"] for m in metas] == [1, 2, 3]
-    assert metas[0] == {"current_page": 1, "next_page": 2, "prev_page": None, "total_pages": 3, "total_count": 120}
+    assert metas[0] == {
+        "current_page": 1,
+        "next_page": 2,
+        "prev_page": None,
+        "total_pages": 3,
+        "total_count": 120,
+    }
     assert metas[-1]["next_page"] is None and metas[-1]["prev_page"] == 2
     ids = [o["id"] for o in orders]
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids)
@@ -132,9 +169,13 @@ def test_pagination_walks_every_order_once_newest_first(sandbox, session):
 
 def test_include_stages_adds_production_stages_to_every_line_item_only_when_asked(sandbox, session):
     plain = session.get(f"{sandbox.url}/production_orders").json()["production_orders"]
-    staged = session.get(f"{sandbox.url}/production_orders", params={"include_stages": "true"}).json()
+    staged = session.get(
+        f"{sandbox.url}/production_orders", params={"include_stages": "true"}
+    ).json()
     assert all("production_stages" not in item for o in plain for item in o["line_items"])
-    assert all("production_stages" in item for o in staged["production_orders"] for item in o["line_items"])
+    assert all(
+        "production_stages" in item for o in staged["production_orders"] for item in o["line_items"]
+    )
     for order in staged["production_orders"]:
         for item in order["line_items"]:
             item.pop("production_stages")
@@ -142,8 +183,12 @@ def test_include_stages_adds_production_stages_to_every_line_item_only_when_aske
 
 
 def test_the_truth_is_the_full_listing_with_stages(sandbox, session):
-    listed, _ = all_pages(session, f"{sandbox.url}/production_orders", "production_orders",
-                          [("include_stages", "true")])
+    listed, _ = all_pages(
+        session,
+        f"{sandbox.url}/production_orders",
+        "production_orders",
+        [("include_stages", "true")],
+    )
     assert sandbox.state.truth_production_orders(NORTHWIND) == listed
     stats = sandbox.state.stats()[NORTHWIND]
     assert stats["production_orders"] == len(listed)
@@ -163,45 +208,87 @@ def _expected_filters(truth):
     cutoff = datetime.fromisoformat(truth[40]["created_at"]).astimezone(UTC).date()
     return {
         "since_id": ([("since_id", order["id"])], lambda o: o["id"] > order["id"]),
-        "since_created_at": ([("since_created_at", cutoff.strftime("%d/%m/%Y"))],
-                             lambda o: datetime.fromisoformat(o["created_at"]).astimezone(UTC).date() >= cutoff),
+        "since_created_at": (
+            [("since_created_at", cutoff.strftime("%d/%m/%Y"))],
+            lambda o: datetime.fromisoformat(o["created_at"]).astimezone(UTC).date() >= cutoff,
+        ),
         "by_season": ([("by_season[]", season)], lambda o: o["season_id"] == season),
-        "by_company": ([("by_company[]", company), ("by_company[]", 59576)],
-                       lambda o: o["company_id"] in (company, 59576)),
-        "by_warehouse_name": ([("by_warehouse[]", "Leeds DC")], lambda o: "Leeds DC" in o["warehouses"]),
-        "by_warehouse_id": ([("by_warehouse[]", 3202), ("by_warehouse[]", 3203)],
-                            lambda o: {"Leeds DC", "Porto Hub"} & set(o["warehouses"])),
-        "by_state": ([("by_state[]", "draft"), ("by_state[]", "cancelled")],
-                     lambda o: o["status"] in ("DRAFT", "CANCELLED")),
-        "by_delivery_status": ([("by_delivery_status[]", "all_received")],
-                               lambda o: o["delivery_status"] == "All Received"),
-        "by_q_product": ([("by_q", product["product_name"].upper())],
-                         lambda o: any(product["product_name"].lower() in i["product_name"].lower()
-                                       or product["product_name"].lower() in i["product_identifier"].lower()
-                                       for i in o["line_items"])
-                         or product["product_name"].lower() in o["company_name"].lower()),
-        "by_q_number": ([("by_q", order["production_order_number"])],
-                        lambda o: order["production_order_number"] in o["production_order_number"]),
-        "by_stage_status_in_progress": ([("by_stage_status", "in_progress")],
-                                        lambda o: any(_line_status(i) == "in_progress" for i in o["line_items"])),
-        "by_stage_status_pending": ([("by_stage_status", "pending")],
-                                    lambda o: any(_line_status(i) in ("in_progress", "not_started")
-                                                  for i in o["line_items"])),
-        "by_stage_status_completed": ([("by_stage_status", "completed")],
-                                      lambda o: any(_line_status(i) == "completed" for i in o["line_items"])),
+        "by_company": (
+            [("by_company[]", company), ("by_company[]", 59576)],
+            lambda o: o["company_id"] in (company, 59576),
+        ),
+        "by_warehouse_name": (
+            [("by_warehouse[]", "Leeds DC")],
+            lambda o: "Leeds DC" in o["warehouses"],
+        ),
+        "by_warehouse_id": (
+            [("by_warehouse[]", 3202), ("by_warehouse[]", 3203)],
+            lambda o: {"Leeds DC", "Porto Hub"} & set(o["warehouses"]),
+        ),
+        "by_state": (
+            [("by_state[]", "draft"), ("by_state[]", "cancelled")],
+            lambda o: o["status"] in ("DRAFT", "CANCELLED"),
+        ),
+        "by_delivery_status": (
+            [("by_delivery_status[]", "all_received")],
+            lambda o: o["delivery_status"] == "All Received",
+        ),
+        "by_q_product": (
+            [("by_q", product["product_name"].upper())],
+            lambda o: (
+                any(
+                    product["product_name"].lower() in i["product_name"].lower()
+                    or product["product_name"].lower() in i["product_identifier"].lower()
+                    for i in o["line_items"]
+                )
+                or product["product_name"].lower() in o["company_name"].lower()
+            ),
+        ),
+        "by_q_number": (
+            [("by_q", order["production_order_number"])],
+            lambda o: order["production_order_number"] in o["production_order_number"],
+        ),
+        "by_stage_status_in_progress": (
+            [("by_stage_status", "in_progress")],
+            lambda o: any(_line_status(i) == "in_progress" for i in o["line_items"]),
+        ),
+        "by_stage_status_pending": (
+            [("by_stage_status", "pending")],
+            lambda o: any(
+                _line_status(i) in ("in_progress", "not_started") for i in o["line_items"]
+            ),
+        ),
+        "by_stage_status_completed": (
+            [("by_stage_status", "completed")],
+            lambda o: any(_line_status(i) == "completed" for i in o["line_items"]),
+        ),
         "by_stage_name_completed": (
             [("by_stage_name[]", "Sewing"), ("by_stage_status", "completed")],
-            lambda o: any(s.get("name") == "Sewing" and s.get("status") == "Completed"
-                          for i in o["line_items"]
-                          for s in [i["production_stages"].get("current_stage") or {}]
-                          + i["production_stages"]["past_stages"])),
+            lambda o: any(
+                s.get("name") == "Sewing" and s.get("status") == "Completed"
+                for i in o["line_items"]
+                for s in [i["production_stages"].get("current_stage") or {}]
+                + i["production_stages"]["past_stages"]
+            ),
+        ),
     }
 
 
 FILTERS = [
-    "since_id", "since_created_at", "by_season", "by_company", "by_warehouse_name", "by_warehouse_id",
-    "by_state", "by_delivery_status", "by_q_product", "by_q_number", "by_stage_status_in_progress",
-    "by_stage_status_pending", "by_stage_status_completed", "by_stage_name_completed",
+    "since_id",
+    "since_created_at",
+    "by_season",
+    "by_company",
+    "by_warehouse_name",
+    "by_warehouse_id",
+    "by_state",
+    "by_delivery_status",
+    "by_q_product",
+    "by_q_number",
+    "by_stage_status_in_progress",
+    "by_stage_status_pending",
+    "by_stage_status_completed",
+    "by_stage_name_completed",
 ]
 
 
@@ -209,8 +296,12 @@ FILTERS = [
 def test_each_filter_returns_exactly_the_matching_orders(sandbox, session, truth, name):
     params, predicate = _expected_filters(truth)[name]
     expected = [o["id"] for o in truth if predicate(o)]
-    got, metas = all_pages(session, f"{sandbox.url}/production_orders", "production_orders",
-                           [("include_stages", "true"), *params])
+    got, metas = all_pages(
+        session,
+        f"{sandbox.url}/production_orders",
+        "production_orders",
+        [("include_stages", "true"), *params],
+    )
     assert [o["id"] for o in got] == expected
     assert metas[0]["total_count"] == len(expected)
     assert 0 < len(expected) < len(truth) or name == "by_q_number"
@@ -218,62 +309,121 @@ def test_each_filter_returns_exactly_the_matching_orders(sandbox, session, truth
 
 def test_stage_name_filter_knows_the_organisations_stage_sequence(sandbox, session, truth):
     url = f"{sandbox.url}/production_orders"
-    washing = session.get(url, params={"include_stages": "true", "by_stage_name[]": "Washing"}).json()
-    visible = {o["id"] for o in truth for i in o["line_items"]
-               for s in [i["production_stages"].get("current_stage") or {}] + i["production_stages"]["past_stages"]
-               if s.get("name") == "Washing"}
-    assert visible <= {o["id"] for o in all_pages(session, url, "production_orders",
-                                                  [("include_stages", "true"), ("by_stage_name[]", "Washing")])[0]}
+    washing = session.get(
+        url, params={"include_stages": "true", "by_stage_name[]": "Washing"}
+    ).json()
+    visible = {
+        o["id"]
+        for o in truth
+        for i in o["line_items"]
+        for s in [i["production_stages"].get("current_stage") or {}]
+        + i["production_stages"]["past_stages"]
+        if s.get("name") == "Washing"
+    }
+    assert visible <= {
+        o["id"]
+        for o in all_pages(
+            session,
+            url,
+            "production_orders",
+            [("include_stages", "true"), ("by_stage_name[]", "Washing")],
+        )[0]
+    }
     assert 0 < washing["meta"]["total_count"] < len(truth)
     # Southpaw's sequence has no Washing; Northwind's has no Embroidery.
-    none = session.get(url, params={"include_stages": "true", "by_stage_name[]": "Embroidery"}).json()
+    none = session.get(
+        url, params={"include_stages": "true", "by_stage_name[]": "Embroidery"}
+    ).json()
     assert none["meta"]["total_count"] == 0
 
 
 def test_stage_filters_need_include_stages_and_valid_values(sandbox, session):
     url = f"{sandbox.url}/production_orders"
-    assert session.get(url, params={"by_stage_status": "completed"}).json()["meta"]["total_count"] == 120
-    assert session.get(url, params={"include_stages": "true", "by_stage_status": "done"}).status_code == 422
+    assert (
+        session.get(url, params={"by_stage_status": "completed"}).json()["meta"]["total_count"]
+        == 120
+    )
+    assert (
+        session.get(url, params={"include_stages": "true", "by_stage_status": "done"}).status_code
+        == 422
+    )
     assert session.get(url, params={"since_created_at": "2026-01-01"}).status_code == 422
 
 
 def test_record_quirks_of_the_seeds_appear_in_a_share_of_records(truth):
     items = [i for o in truth for i in o["line_items"]]
-    assert any("Product_cover_image" in i for i in items) and any("product_cover_image" in i for i in items)
+    assert any("Product_cover_image" in i for i in items) and any(
+        "product_cover_image" in i for i in items
+    )
     assert any(i["product_brand"] is None for i in items)
-    stamps = [s for i in items for s in [i["production_stages"].get("current_stage") or {}]
-              + i["production_stages"]["past_stages"] if s.get("start_time")]
-    assert {s["start_time"][-6:] for s in stamps if not s["start_time"].endswith("Z")} >= {"+01:00", "+05:30"}
+    stamps = [
+        s
+        for i in items
+        for s in [i["production_stages"].get("current_stage") or {}]
+        + i["production_stages"]["past_stages"]
+        if s.get("start_time")
+    ]
+    assert {s["start_time"][-6:] for s in stamps if not s["start_time"].endswith("Z")} >= {
+        "+01:00",
+        "+05:30",
+    }
     assert any(s["start_time"].endswith("Z") for s in stamps)
     assert any("current_stage" not in i["production_stages"] for i in items)
     assert any(i["production_stages"].get("current_stage", 0) is None for i in items)
-    assert any(i["production_stages"] in ({"current_stage": None, "past_stages": []}, {"past_stages": []})
-               for i in items)
-    assert any(len(p := i["production_stages"]["past_stages"]) >= 2 and p[0]["start_time"] > p[1]["start_time"]
-               for i in items)
+    assert any(
+        i["production_stages"] in ({"current_stage": None, "past_stages": []}, {"past_stages": []})
+        for i in items
+    )
+    assert any(
+        len(p := i["production_stages"]["past_stages"]) >= 2
+        and p[0]["start_time"] > p[1]["start_time"]
+        for i in items
+    )
     assert {o["status"] for o in truth} == {"DRAFT", "CONFIRMED", "COMPLETE", "CANCELLED"}
     assert {o["delivery_status"] for o in truth} == {"Not Received", "Receiving", "All Received"}
     assert any(o["due_date"] is None for o in truth) and any(o["due_date"] for o in truth)
     assert len({o["company_id"] for o in truth}) >= 10
 
 
-# ------------------------------------------------------------------------------------------ timelines
+# --- timelines ---
+
 
 def test_single_timeline_matches_the_listing_and_unknown_ids_are_404(sandbox, session, truth):
     item = truth[20]["line_items"][-1]
-    answer = session.get(f"{sandbox.url}/production_order_line_items/{item['id']}/production_timeline")
+    answer = session.get(
+        f"{sandbox.url}/production_order_line_items/{item['id']}/production_timeline"
+    )
     timeline = answer.json()["production_order_line_item"]
     assert timeline["id"] == item["id"]
     assert timeline["production_stages"] == item["production_stages"]
-    assert list(timeline) == ["id", "product_id", "product_name", "product_identifier", "variation_id", "color",
-                              "unit_tax", "tax_level", "unit_price", "original_price", "percentage_discount",
-                              "production_stages"]
+    assert list(timeline) == [
+        "id",
+        "product_id",
+        "product_name",
+        "product_identifier",
+        "variation_id",
+        "color",
+        "unit_tax",
+        "tax_level",
+        "unit_price",
+        "original_price",
+        "percentage_discount",
+        "production_stages",
+    ]
     for missing in (1, item["id"] + 9, 999_999_999):
-        assert session.get(f"{sandbox.url}/production_order_line_items/{missing}/production_timeline"
-                           ).status_code == 404
+        assert (
+            session.get(
+                f"{sandbox.url}/production_order_line_items/{missing}/production_timeline"
+            ).status_code
+            == 404
+        )
     south = login(sandbox, org=SOUTHPAW)  # another organisation's line item is not found either
-    assert south.get(f"{sandbox.url}/production_order_line_items/{item['id']}/production_timeline"
-                     ).status_code == 404
+    assert (
+        south.get(
+            f"{sandbox.url}/production_order_line_items/{item['id']}/production_timeline"
+        ).status_code
+        == 404
+    )
 
 
 def test_bulk_timeline_by_ids_in_both_syntaxes(sandbox, session, truth):
@@ -295,23 +445,39 @@ def test_bulk_timeline_pages_by_100_and_filters_by_stage(sandbox, session, truth
     every, metas = all_pages(session, url, "production_order_line_items")
     all_items = [i for o in truth for i in o["line_items"]]
     assert [t["id"] for t in every] == [i["id"] for i in all_items]
-    assert len(metas) == -(-len(all_items) // 100) and all(len(every[k * 100:(k + 1) * 100]) for k in range(len(metas)))
-    completed, _ = all_pages(session, url, "production_order_line_items", [("by_stage_status", "completed")])
-    assert [t["id"] for t in completed] == [i["id"] for i in all_items if _line_status(i) == "completed"]
-    cutting, _ = all_pages(session, url, "production_order_line_items",
-                           [("by_stage_name[]", "Cutting"), ("by_stage_status", "in_progress")])
+    assert len(metas) == -(-len(all_items) // 100) and all(
+        len(every[k * 100 : (k + 1) * 100]) for k in range(len(metas))
+    )
+    completed, _ = all_pages(
+        session, url, "production_order_line_items", [("by_stage_status", "completed")]
+    )
+    assert [t["id"] for t in completed] == [
+        i["id"] for i in all_items if _line_status(i) == "completed"
+    ]
+    cutting, _ = all_pages(
+        session,
+        url,
+        "production_order_line_items",
+        [("by_stage_name[]", "Cutting"), ("by_stage_status", "in_progress")],
+    )
     assert [t["id"] for t in cutting] == [
-        i["id"] for i in all_items
+        i["id"]
+        for i in all_items
         if (i["production_stages"].get("current_stage") or {}).get("name") == "Cutting"
-        and i["production_stages"]["current_stage"]["status"] == "In Progress"]
+        and i["production_stages"]["current_stage"]["status"] == "In Progress"
+    ]
 
 
-# ------------------------------------------------------------------------------------------ clock and changes
+# --- clock and changes ---
+
 
 def test_advancing_the_clock_moves_stages_forward_and_touches_updated_at(mutable_sandbox):
     state = mutable_sandbox.state
-    before = {i["id"]: (o["updated_at"], i) for o in state.truth_production_orders(NORTHWIND)
-              for i in o["line_items"]}
+    before = {
+        i["id"]: (o["updated_at"], i)
+        for o in state.truth_production_orders(NORTHWIND)
+        for i in o["line_items"]
+    }
     state.advance(hours=24 * 7)
     after = state.truth_production_orders(NORTHWIND)
     rank = {None: -1, "not_started": 0, "in_progress": 1, "completed": 2}
@@ -372,7 +538,7 @@ def test_control_endpoints_drive_the_sandbox_out_of_process(mutable_sandbox):
     url = f"{mutable_sandbox.url}/_sandbox"
     snapshot = requests.get(f"{url}/state").json()
     assert snapshot["organisations"][0]["counts"]["production_orders"] == 60
-    assert [s["name"] for s in snapshot["organisations"][0]["stages"]][0] == "Cutting"
+    assert snapshot["organisations"][0]["stages"][0]["name"] == "Cutting"
     now = requests.post(f"{url}/advance", json={"hours": 2}).json()["now"]
     assert _ts(now) == CLOCK.timestamp() + 7200
     new = requests.post(f"{url}/orders/new", json={"org": SOUTHPAW, "count": 2}).json()["ids"]
@@ -380,7 +546,9 @@ def test_control_endpoints_drive_the_sandbox_out_of_process(mutable_sandbox):
     assert requests.post(f"{url}/orders/{new[0]}/delete").json()["organisation_id"] == SOUTHPAW
     assert requests.post(f"{url}/orders/{new[0]}/delete").status_code == 404
     assert requests.post(f"{url}/faults", json={"malformed_rate": 0.5}).json() == {
-        "fault_rate": 0.0, "malformed_rate": 0.5}
+        "fault_rate": 0.0,
+        "malformed_rate": 0.5,
+    }
     session = login(mutable_sandbox)
     assert requests.post(f"{url}/tokens/expire").json()["expired"] >= 1
     assert session.get(f"{mutable_sandbox.url}/seasons").status_code == 401
@@ -388,18 +556,26 @@ def test_control_endpoints_drive_the_sandbox_out_of_process(mutable_sandbox):
 
 
 def test_determinism_same_seed_same_bytes(sandbox, session):
-    with SandboxServer(orders=120, seed=3, time_speed=0, clock_start=CLOCK) as twin, \
-            SandboxServer(orders=120, seed=4, time_speed=0, clock_start=CLOCK) as other:
-        for path, params in (("/production_orders", {"include_stages": "true", "page": 2}),
-                             ("/sales_orders", {}), ("/customers", {"by_status": "all"})):
+    with (
+        SandboxServer(orders=120, seed=3, time_speed=0, clock_start=CLOCK) as twin,
+        SandboxServer(orders=120, seed=4, time_speed=0, clock_start=CLOCK) as other,
+    ):
+        for path, params in (
+            ("/production_orders", {"include_stages": "true", "page": 2}),
+            ("/sales_orders", {}),
+            ("/customers", {"by_status": "all"}),
+        ):
             mine = session.get(sandbox.url + path, params=params).text.replace(sandbox.url, "BASE")
             theirs = login(twin).get(twin.url + path, params=params).text.replace(twin.url, "BASE")
-            different = login(other).get(other.url + path, params=params).text.replace(other.url, "BASE")
+            different = (
+                login(other).get(other.url + path, params=params).text.replace(other.url, "BASE")
+            )
             assert mine == theirs
             assert mine != different
 
 
-# ------------------------------------------------------------------------------------------ faults
+# --- faults ---
+
 
 def _statuses(server, n=10):
     out = []
@@ -410,20 +586,38 @@ def _statuses(server, n=10):
 
 
 def test_faults_at_rate_one_are_rate_limits_server_errors_or_slow_answers_reproducibly():
-    with SandboxServer(orders=10, seed=9, fault_rate=1.0, time_speed=0, clock_start=CLOCK) as one, \
-            SandboxServer(orders=10, seed=9, fault_rate=1.0, time_speed=0, clock_start=CLOCK) as two:
+    with (
+        SandboxServer(orders=10, seed=9, fault_rate=1.0, time_speed=0, clock_start=CLOCK) as one,
+        SandboxServer(orders=10, seed=9, fault_rate=1.0, time_speed=0, clock_start=CLOCK) as two,
+    ):
         first, second = _statuses(one), _statuses(two)
-    normalised = [[(s, "date" if r and not r.isdigit() else r) for s, r in seq] for seq in (first, second)]
+    normalised = [
+        [(s, "date" if r and not r.isdigit() else r) for s, r in seq] for seq in (first, second)
+    ]
     assert normalised[0] == normalised[1]
-    assert {s for s, _ in first} <= {429, 500, 502, 503, 401}  # 401: a slow answer still needs a token
+    assert {s for s, _ in first} <= {
+        429,
+        500,
+        502,
+        503,
+        401,
+    }  # 401: a slow answer still needs a token
     for status, retry_after in first:
         if status == 429:
-            assert retry_after.isdigit() and int(retry_after) <= 1 or parsedate_to_datetime(retry_after)
+            assert (
+                retry_after.isdigit()
+                and int(retry_after) <= 1
+                or parsedate_to_datetime(retry_after)
+            )
     state = SandboxServer(orders=10, seed=9, fault_rate=1.0).state
     kinds = {state.fault_for(n).kind for n in range(1, 200)}
     assert kinds == {"rate_limited", "server_error", "slow"}
     assert all(state.fault_for(n).delay <= 1.5 for n in range(1, 200))
-    dates = [state.fault_for(n).retry_after for n in range(1, 200) if state.fault_for(n).kind == "rate_limited"]
+    dates = [
+        state.fault_for(n).retry_after
+        for n in range(1, 200)
+        if state.fault_for(n).kind == "rate_limited"
+    ]
     assert any(d.isdigit() for d in dates) and any(not d.isdigit() for d in dates)
 
 
@@ -445,15 +639,18 @@ def test_malformed_records_are_the_same_records_every_time(mutable_sandbox):
     broken = [o for o in orders if "id" not in o or _is_broken(o)]
     assert broken and len(broken) < len(orders)
     assert len(state.malformed_production_order_ids(NORTHWIND)) == sum(
-        1 for o in state.truth_production_orders(NORTHWIND) if "id" not in o or _is_broken(o))
+        1 for o in state.truth_production_orders(NORTHWIND) if "id" not in o or _is_broken(o)
+    )
     # The single timeline answers the seed's trailing-comma JSON for its broken line items.
     invalid = 0
     for order in orders[:20]:
         for item in order["line_items"]:
             if "id" not in item:
                 continue
-            text = session.get(f"{mutable_sandbox.url}/production_order_line_items/{item['id']}"
-                               "/production_timeline").text
+            text = session.get(
+                f"{mutable_sandbox.url}/production_order_line_items/{item['id']}"
+                "/production_timeline"
+            ).text
             try:
                 json.loads(text)
             except ValueError:
@@ -471,12 +668,16 @@ def _is_broken(order: dict) -> bool:
             return True
         stages = item.get("production_stages") or {}
         for entry in [stages.get("current_stage") or {}] + list(stages.get("past_stages") or []):
-            if entry.get("start_time") == "not a date" or entry.get("stage_color") == "red;background:url(x)":
+            if (
+                entry.get("start_time") == "not a date"
+                or entry.get("stage_color") == "red;background:url(x)"
+            ):
                 return True
     return "id" not in order
 
 
-# ------------------------------------------------------------------------------------------ sales, customers
+# --- sales, customers ---
+
 
 def test_sales_orders_page_by_100_and_filter(sandbox, session):
     url = f"{sandbox.url}/sales_orders"
@@ -484,13 +685,24 @@ def test_sales_orders_page_by_100_and_filter(sandbox, session):
     assert metas[0]["total_count"] == len(orders) == 60 and len(metas) == 1
     ids = [o["id"] for o in orders]
     assert ids == sorted(ids, reverse=True)
-    assert [o["id"] for o in session.get(url, params={"since_id": ids[10]}).json()["sales_orders"]] == ids[:10]
+    assert [
+        o["id"] for o in session.get(url, params={"since_id": ids[10]}).json()["sales_orders"]
+    ] == ids[:10]
     one = orders[7]
-    assert session.get(url, params={"by_order_number": one["order_number"]}).json()["sales_orders"] == [one]
+    assert session.get(url, params={"by_order_number": one["order_number"]}).json()[
+        "sales_orders"
+    ] == [one]
     ref = next(o for o in orders if o["purchase_order_ref"])
-    assert ref in session.get(url, params={"by_purchase_order_ref": ref["purchase_order_ref"]}).json()["sales_orders"]
+    assert (
+        ref
+        in session.get(url, params={"by_purchase_order_ref": ref["purchase_order_ref"]}).json()[
+            "sales_orders"
+        ]
+    )
     shipped = next(o for o in orders if o["shipment_numbers"])
-    found = session.get(url, params={"by_shipment_number": shipped["shipment_numbers"].split(",")[0]}).json()
+    found = session.get(
+        url, params={"by_shipment_number": shipped["shipment_numbers"].split(",")[0]}
+    ).json()
     assert [o["id"] for o in found["sales_orders"]] == [shipped["id"]]
     assert session.get(f"{url}/{one['id']}").json() == {"sales_order": one}
     assert session.get(f"{url}/{one['order_number']}").json() == {"sales_order": one}
@@ -498,9 +710,13 @@ def test_sales_orders_page_by_100_and_filter(sandbox, session):
 
 
 def test_sales_order_skus_are_in_production_around_the_due_dates(sandbox, session, truth):
-    production_skus = {q["sku_id"] for o in truth for i in o["line_items"] for q in i["line_quantities"]}
+    production_skus = {
+        q["sku_id"] for o in truth for i in o["line_items"] for q in i["line_quantities"]
+    }
     orders = session.get(f"{sandbox.url}/sales_orders").json()["sales_orders"]
-    sales_skus = {q["sku_id"] for o in orders for i in o["line_items"] for q in i["line_quantities"]}
+    sales_skus = {
+        q["sku_id"] for o in orders for i in o["line_items"] for q in i["line_quantities"]
+    }
     assert sales_skus and sales_skus <= production_skus
     assert all(o["start_ship_date"] < o["cancel_ship_date"] for o in orders)
     assert {o["fulfillment_status"] for o in orders} >= {"not_shipped", "shipped"}
@@ -512,26 +728,51 @@ def test_posting_a_sales_order_creates_it(mutable_sandbox, truth):
     customer = state.truth_customers(NORTHWIND)[0]
     item = state.truth_production_orders(NORTHWIND)[0]["line_items"][0]
     body = {
-        "customerId": customer["id"], "season_name": "none", "channel_name": "Wholesale",
-        "notes": "Sale from API", "purchaseOrderRef": "PO 0000001", "startShipDate": "2026-04-01",
-        "endShipDate": "2026-05-01", "order_status": "confirmed", "tax_level": 10, "shipping_cost": 15,
-        "line_items": [{"product_id": item["product_id"], "variation_id": item["variation_id"], "unit_price": 10,
-                        "line_quantities": [{"sku_id": q["sku_id"], "quantity": 3}
-                                            for q in item["line_quantities"]]}],
+        "customerId": customer["id"],
+        "season_name": "none",
+        "channel_name": "Wholesale",
+        "notes": "Sale from API",
+        "purchaseOrderRef": "PO 0000001",
+        "startShipDate": "2026-04-01",
+        "endShipDate": "2026-05-01",
+        "order_status": "confirmed",
+        "tax_level": 10,
+        "shipping_cost": 15,
+        "line_items": [
+            {
+                "product_id": item["product_id"],
+                "variation_id": item["variation_id"],
+                "unit_price": 10,
+                "line_quantities": [
+                    {"sku_id": q["sku_id"], "quantity": 3} for q in item["line_quantities"]
+                ],
+            }
+        ],
     }
     answer = session.post(f"{mutable_sandbox.url}/sales_orders", json=body)
     assert answer.status_code == 201, answer.text
     created = answer.json()["sales_order"]
     assert created["company_id"] == customer["id"] and created["status"] == "confirmed"
     assert created["total_quantity"] == 3 * len(item["line_quantities"])
-    assert created["purchase_order_ref"] == "PO 0000001" and created["start_ship_date"] == "2026-04-01"
+    assert (
+        created["purchase_order_ref"] == "PO 0000001" and created["start_ship_date"] == "2026-04-01"
+    )
     listed = session.get(f"{mutable_sandbox.url}/sales_orders").json()["sales_orders"]
     assert listed[0] == created
-    assert session.get(f"{mutable_sandbox.url}/customers/{customer['id']}").json()["customer"][
-        "orders_count"] == customer["orders_count"] + 1
+    assert (
+        session.get(f"{mutable_sandbox.url}/customers/{customer['id']}").json()["customer"][
+            "orders_count"
+        ]
+        == customer["orders_count"] + 1
+    )
     body["line_items"][0]["line_quantities"][0]["sku_id"] = 1
     assert session.post(f"{mutable_sandbox.url}/sales_orders", json=body).status_code == 422
-    assert session.post(f"{mutable_sandbox.url}/sales_orders", json={**body, "customerId": 3}).status_code == 422
+    assert (
+        session.post(
+            f"{mutable_sandbox.url}/sales_orders", json={**body, "customerId": 3}
+        ).status_code
+        == 422
+    )
 
 
 def test_customers_filter_by_status_and_agent_contact(sandbox, session):
@@ -539,12 +780,18 @@ def test_customers_filter_by_status_and_agent_contact(sandbox, session):
     active, _ = all_pages(session, url, "customers")
     inactive, _ = all_pages(session, url, "customers", [("by_status", "inactive")])
     every, metas = all_pages(session, url, "customers", [("by_status", "all")])
-    assert active and inactive and metas[0]["total_count"] == len(every) == len(active) + len(inactive)
+    assert (
+        active and inactive and metas[0]["total_count"] == len(every) == len(active) + len(inactive)
+    )
     assert sorted(c["id"] for c in active + inactive) == [c["id"] for c in every]
     assert session.get(url, params={"by_status": "gone"}).status_code == 422
     agent = next(a for c in every for a in c["agents"])
-    by_email, _ = all_pages(session, url, "customers", [("by_agents_contact", agent["email"]), ("by_status", "all")])
-    by_phone, _ = all_pages(session, url, "customers", [("by_agents_contact", agent["phone"]), ("by_status", "all")])
+    by_email, _ = all_pages(
+        session, url, "customers", [("by_agents_contact", agent["email"]), ("by_status", "all")]
+    )
+    by_phone, _ = all_pages(
+        session, url, "customers", [("by_agents_contact", agent["phone"]), ("by_status", "all")]
+    )
     expected = [c["id"] for c in every if any(a["email"] == agent["email"] for a in c["agents"])]
     assert [c["id"] for c in by_email] == expected == [c["id"] for c in by_phone]
     assert len(expected) < len(every)
@@ -556,31 +803,65 @@ def test_one_customer_by_id_or_contact_email_with_contacts_and_addresses(sandbox
     assert session.get(f"{base}/{customer['id']}").json() == {"customer": customer}
     email = customer["people"][-1]["email"]
     assert session.get(f"{base}/{email}").json() == {"customer": customer}
-    assert session.get(f"{base}/{customer['id']}/contacts").json() == {"contacts": customer["people"]}
-    assert session.get(f"{base}/{customer['id']}/addresses").json() == {"addresses": customer["addresses"]}
+    assert session.get(f"{base}/{customer['id']}/contacts").json() == {
+        "contacts": customer["people"]
+    }
+    assert session.get(f"{base}/{customer['id']}/addresses").json() == {
+        "addresses": customer["addresses"]
+    }
     assert session.get(f"{base}/nobody@nowhere.example").status_code == 404
     assert session.get(f"{base}/12").status_code == 404
 
 
 def test_creating_customers_contacts_and_addresses(mutable_sandbox):
     session, base = login(mutable_sandbox), f"{mutable_sandbox.url}/customers"
-    created = session.post(base, json={"name": "John Doe's Company 2", "vat_number": "XE554", "country": "US",
-                                       "city": "Miami", "customer_type": "wholesale", "channelId": 10870,
-                                       "paymentTerm": "PIA"})
+    created = session.post(
+        base,
+        json={
+            "name": "John Doe's Company 2",
+            "vat_number": "XE554",
+            "country": "US",
+            "city": "Miami",
+            "customer_type": "wholesale",
+            "channelId": 10870,
+            "paymentTerm": "PIA",
+        },
+    )
     assert created.status_code == 201
     customer = created.json()["customer"]
     assert customer["channel_name"] == "Retail" and customer["people"] == []
-    contact = session.post(f"{base}/{customer['id']}/create_contact", json={
-        "firstName": "Jon", "lastName": "Doe", "position": "CEO", "phone": "+305-610-0517",
-        "email": "jon@doe.example"}).json()["contact"]
-    address = session.post(f"{base}/{customer['id']}/create_address", json={
-        "address1": "Mainstreet 5", "address2": "Entrance 5", "address3": "Floor 10", "city": "New York City",
-        "state": "NY", "country": "US", "zipCode": 10013, "default_for_shipping": True,
-        "default_for_billing": True}).json()["address"]
+    contact = session.post(
+        f"{base}/{customer['id']}/create_contact",
+        json={
+            "firstName": "Jon",
+            "lastName": "Doe",
+            "position": "CEO",
+            "phone": "+305-610-0517",
+            "email": "jon@doe.example",
+        },
+    ).json()["contact"]
+    address = session.post(
+        f"{base}/{customer['id']}/create_address",
+        json={
+            "address1": "Mainstreet 5",
+            "address2": "Entrance 5",
+            "address3": "Floor 10",
+            "city": "New York City",
+            "state": "NY",
+            "country": "US",
+            "zipCode": 10013,
+            "default_for_shipping": True,
+            "default_for_billing": True,
+        },
+    ).json()["address"]
     assert contact["first_name"] == "Jon" and contact["customer_id"] == customer["id"]
     assert address["postcode"] == "10013" and address["line_3"] == "Floor 10"
     again = session.get(f"{base}/jon@doe.example").json()["customer"]
-    assert again["id"] == customer["id"] and again["people"] == [contact] and again["addresses"] == [address]
+    assert (
+        again["id"] == customer["id"]
+        and again["people"] == [contact]
+        and again["addresses"] == [address]
+    )
     assert customer["id"] in [c["id"] for c in all_pages(session, base, "customers")[0]]
     assert session.post(f"{base}/1/create_contact", json={"firstName": "X"}).status_code == 404
     assert session.post(base, json={"vat_number": "1"}).status_code == 422
@@ -591,7 +872,9 @@ def test_reference_data_and_images(sandbox, session, truth):
     assert {o["season_id"] for o in truth} <= {s["id"] for s in seasons} and len(seasons) == 3
     channels = session.get(f"{sandbox.url}/channels").json()["channels"]
     assert {"id", "name"} <= set(channels[0])
-    image = next(i["variation_images"][0] for o in truth for i in o["line_items"] if i["variation_images"])
+    image = next(
+        i["variation_images"][0] for o in truth for i in o["line_items"] if i["variation_images"]
+    )
     assert image.startswith(sandbox.url + "/images/")
     answer = requests.get(image)
     assert answer.status_code == 200 and answer.headers["Content-Type"] == "image/svg+xml"
@@ -601,15 +884,34 @@ def test_reference_data_and_images(sandbox, session, truth):
 
 def test_request_log_records_api_requests(mutable_sandbox):
     session = login(mutable_sandbox)
-    session.get(f"{mutable_sandbox.url}/production_orders", params=[("by_season[]", 1), ("page", 2)])
+    session.get(
+        f"{mutable_sandbox.url}/production_orders", params=[("by_season[]", 1), ("page", 2)]
+    )
     method, path, query = mutable_sandbox.state.request_log[-1]
-    assert (method, path, query) == ("GET", "/production_orders", {"by_season[]": ["1"], "page": ["2"]})
+    assert (method, path, query) == (
+        "GET",
+        "/production_orders",
+        {"by_season[]": ["1"], "page": ["2"]},
+    )
 
 
 def test_the_management_command_serves_until_terminated():
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "uphance_sandbox", "--port", "0", "--orders", "40", "--seed", "2"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "manage.py",
+            "uphance_sandbox",
+            "--port",
+            "0",
+            "--orders",
+            "40",
+            "--seed",
+            "2",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         first = process.stdout.readline()
