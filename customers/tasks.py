@@ -47,12 +47,15 @@ def customers_sync_dispatch(kind: str):
 
 @shared_task(soft_time_limit=10 * 60, time_limit=11 * 60)
 def demand_links_rebuild_task(organisation_id: int):
-    """Relink demand to production (e.g. after a production sync)."""
+    """Relink demand to production after a production sync, then push what changed to Shipup."""
     from customers.services.demand import demand_links_rebuild
+    from customers.services.shipup import shipup_push_start
 
     organisation = Organisation.objects.filter(pk=organisation_id).first()
     if organisation is None:
         return 0
-    return demand_links_rebuild(organisation=organisation)
+    links = demand_links_rebuild(organisation=organisation)
+    shipup_push_start(organisation=organisation)
+    return links
 
 from .shipup_tasks import *  # noqa: E402,F401,F403

@@ -1,6 +1,10 @@
-"""Signal receivers of the production app: the periodic schedule is put in place after migrate."""
+"""Signals of the production app, and its receivers (the periodic schedule is put in place after migrate)."""
 from django.db.models.signals import post_migrate
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
+
+# Sent after a production sync pass that changed something (kwargs: organisation, run).
+# The customers app relinks demand and pushes Shipup updates on it.
+production_synced = Signal()
 
 
 @receiver(post_migrate)

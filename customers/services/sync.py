@@ -46,6 +46,7 @@ from production.services.sync_log import (
 )
 
 from .demand import demand_links_rebuild
+from .shipup import shipup_push_start
 from .upsert import (
     channels_upsert,
     customer_status,
@@ -246,6 +247,7 @@ def _rebuild(organisation, run: SyncRun, counts: Counts, *, force: bool = False)
             return counts
     links = demand_links_rebuild(organisation=organisation)
     run.message = f"{counts.summary()}; {links} demand links"
+    shipup_push_start(organisation=organisation)  # after commit; does nothing while Shipup is off
     return counts
 
 

@@ -23,6 +23,7 @@ from integrations.uphance import errors as uphance_errors
 from integrations.uphance.client import UphanceClient
 from production.models import LineItem, ProductionOrder, Season, SyncRun
 from production.models.orders import StageStatus
+from production.signals import production_synced
 
 from .sync_log import (
     Counts,
@@ -93,6 +94,8 @@ def production_sync(
         counts = PASSES[kind](organisation=organisation, client=client, run=run, progress=progress)
         sync_run_progress(run=run, counts=counts, requests=client.request_count)
         sync_run_close(run=run, message=run.message or counts.summary())
+        if counts.created or counts.updated or counts.removed:
+            production_synced.send(sender=production_sync, organisation=organisation, run=run)
     except SyncPaused as exc:
         sync_run_close(run=run, outcome=SyncRun.Outcome.SKIPPED, message=str(exc))
     except uphance_errors.AuthExpired as exc:

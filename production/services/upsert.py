@@ -27,6 +27,7 @@ from production.models import (
 )
 from production.models.orders import StageStatus
 
+from .bulk import rows_upsert
 from .sync_log import Counts
 
 ORDER_FIELDS = [
@@ -220,13 +221,17 @@ def order_payload_hash(order: payloads.ProductionOrder) -> str:
     return _hash(order.model_dump(mode="json", by_alias=True))
 
 
-def _order_row(organisation, order: payloads.ProductionOrder, lookups: Lookups, content_hash: str, now) -> ProductionOrder:
-    return ProductionOrder(
-        organisation=organisation,
+def _pk(obj):
+    return None if obj is None else obj.pk
+
+
+def _order_row(organisation, order: payloads.ProductionOrder, lookups: Lookups, content_hash: str, now) -> dict:
+    return dict(
+        organisation=organisation.pk,
         uphance_id=order.id,
         number=_text(order.production_order_number)[:64],
-        manufacturer=lookups.manufacturers.get(order.company_id),
-        season=lookups.seasons.get(order.season_id),
+        manufacturer=_pk(lookups.manufacturers.get(order.company_id)),
+        season=_pk(lookups.seasons.get(order.season_id)),
         season_uphance_id=order.season_id,
         uphance_organisation_id=order.organisation_id,
         created_at=order.created_at,
@@ -264,10 +269,10 @@ def _order_row(organisation, order: payloads.ProductionOrder, lookups: Lookups, 
     )
 
 
-def _line_item_row(organisation, order_row, line: payloads.ProductionLineItem, lookups: Lookups) -> LineItem:
-    return LineItem(
-        organisation=organisation,
-        order=order_row,
+def _line_item_row(organisation, order_pk: int, line: payloads.ProductionLineItem, lookups: Lookups) -> dict:
+    return dict(
+        organisation=organisation.pk,
+        order=order_pk,
         uphance_id=line.id,
         product_id=line.product_id,
         product_name=_text(line.product_name)[:255],
@@ -279,7 +284,7 @@ def _line_item_row(organisation, order_row, line: payloads.ProductionLineItem, l
         unit_price=line.unit_price,
         original_price=line.original_price,
         percentage_discount=line.percentage_discount,
-        warehouse=lookups.warehouses.get(line.warehouse) if line.warehouse else None,
+        warehouse=_pk(lookups.warehouses.get(line.warehouse)) if line.warehouse else None,
         bundle_line_item=bool(line.bundle_line_item),
         comments=line.comments,
         brand=line.product_brand,
@@ -335,33 +340,32 @@ def production_orders_upsert(
                     book.learn(line.stages)
             book.save()
 
-        order_rows = []
-        for order in changed:
-            row = _order_row(organisation, order, lookups, hashes[order.id], now)
-            if order.id in existing:
-                row.first_seen_at = existing[order.id]["first_seen_at"]
-            order_rows.append(row)
-        # INSERT … ON CONFLICT DO UPDATE: one statement per batch on SQLite and PostgreSQL alike.
-        ProductionOrder.objects.bulk_create(
-            order_rows, batch_size=500, update_conflicts=True, unique_fields=["organisation", "uphance_id"],
-            update_fields=ORDER_FIELDS,
+        # INSERT … ON CONFLICT DO UPDATE: first_seen_at is only ever written by the insert.
+        rows_upsert(
+            ProductionOrder, [_order_row(organisation, order, lookups, hashes[order.id], now) for order in changed],
+            unique=["organisation", "uphance_id"], update=ORDER_FIELDS,
         )
-        ids = dict(ProductionOrder.objects.filter(organisation=organisation, uphance_id__in=[r.uphance_id for r in order_rows]).values_list("uphance_id", "id"))
-        for r in order_rows:
-            r.pk = ids[r.uphance_id]
-
-        rows_by_order = {r.uphance_id: r for r in order_rows}
-        lines = [(rows_by_order[o.id], line) for o in changed for line in o.line_items]
+        order_pks = dict(ProductionOrder.objects.filter(organisation=organisation, uphance_id__in=[o.id for o in changed]).values_list("uphance_id", "id"))
+        lines = [(order_pks[o.id], line) for o in changed for line in o.line_items]
         line_items_write(
             organisation=organisation, lines=lines, lookups=lookups, book=book, now=now,
             stages_included=stages_included,
         )
         # Line items an order no longer lists are kept for history, marked removed.
         kept = [line.id for _, line in lines]
-        LineItem.objects.filter(organisation=organisation, order_id__in=[r.pk for r in order_rows], removed_at__isnull=True).exclude(
+        LineItem.objects.filter(organisation=organisation, order_id__in=list(order_pks.values()), removed_at__isnull=True).exclude(
             uphance_id__in=kept
         ).update(removed_at=now)
     return counts
+
+
+class _Held:
+    """What stage_periods_write needs of a line item: its pk (the payload gives the rest)."""
+
+    __slots__ = ("pk", "uphance_id")
+
+    def __init__(self, pk, uphance_id):
+        self.pk, self.uphance_id = pk, uphance_id
 
 
 def line_items_write(*, organisation, lines, lookups: Lookups, book: StageBook, now, stages_included: bool) -> None:
@@ -374,51 +378,51 @@ def line_items_write(*, organisation, lines, lookups: Lookups, book: StageBook, 
         )
     }
     rows, stage_changed = [], []
-    for order_row, line in lines:
-        row = _line_item_row(organisation, order_row, line, lookups)
+    for order_pk, line in lines:
+        row = _line_item_row(organisation, order_pk, line, lookups)
         old = existing.get(line.id)
         state = _stage_state(line, book, now) if stages_included else None
         if state is not None and (old is None or old["stages_hash"] != state["stages_hash"] or old["stages_changed_at"] is None):
-            for field in STAGE_STATE_FIELDS[:-2]:
-                setattr(row, field, state[field])
-            row.stages_hash = state["stages_hash"]
-            row.stages_changed_at = now
-            stage_changed.append((row, line, state))
+            row.update(
+                has_stages=state["has_stages"], stage_status=state["stage_status"],
+                current_stage=_pk(state["current_stage"]), current_stage_started_at=state["current_stage_started_at"],
+                stages_hash=state["stages_hash"], stages_changed_at=now,
+            )
+            stage_changed.append((line, state))
         elif old is not None:
             # Stages unchanged (or not fetched): keep what is held.
-            row.has_stages, row.stage_status = old["has_stages"], old["stage_status"]
-            row.current_stage_id, row.current_stage_started_at = old["current_stage_id"], old["current_stage_started_at"]
-            row.stages_hash, row.stages_changed_at = old["stages_hash"], old["stages_changed_at"]
-        rows.append((row, line))
-    LineItem.objects.bulk_create(
-        [r for r, _ in rows], batch_size=500, update_conflicts=True, unique_fields=["organisation", "uphance_id"],
-        update_fields=LINE_ITEM_FIELDS + STAGE_STATE_FIELDS,
-    )
-    ids = dict(LineItem.objects.filter(organisation=organisation, uphance_id__in=[r.uphance_id for r, _ in rows]).values_list("uphance_id", "id"))
-    for r, _ in rows:
-        r.pk = ids[r.uphance_id]
-    line_quantities_write(rows=rows, existing_ids={ids[k] for k in existing})
+            row.update(
+                has_stages=old["has_stages"], stage_status=old["stage_status"], current_stage=old["current_stage_id"],
+                current_stage_started_at=old["current_stage_started_at"], stages_hash=old["stages_hash"],
+                stages_changed_at=old["stages_changed_at"],
+            )
+        else:
+            row.update(has_stages=False, stage_status=StageStatus.NO_STAGES, current_stage=None,
+                       current_stage_started_at=None, stages_hash="", stages_changed_at=None)
+        rows.append(row)
+    rows_upsert(LineItem, rows, unique=["organisation", "uphance_id"], update=LINE_ITEM_FIELDS + STAGE_STATE_FIELDS)
+    ids = dict(LineItem.objects.filter(organisation=organisation, uphance_id__in=[r["uphance_id"] for r in rows]).values_list("uphance_id", "id"))
+    line_quantities_write(lines=[(ids[line.id], line) for _, line in lines], existing_ids={ids[k] for k in existing})
     if stage_changed:
-        stage_periods_write(organisation=organisation, changed=stage_changed, book=book, now=now)
+        changed = [(_Held(ids[line.id], line.id), line, state) for line, state in stage_changed]
+        stage_periods_write(organisation=organisation, changed=changed, book=book, now=now)
 
 
-def line_quantities_write(*, rows, existing_ids: set[int]) -> None:
+def line_quantities_write(*, lines, existing_ids: set[int]) -> None:
     """Upsert the size quantities of changed line items; sizes no longer listed are deleted."""
-    create, keep = [], set()
-    for row, line in rows:
+    rows, keep = [], set()
+    for line_item_pk, line in lines:
         for position, q in enumerate(line.line_quantities):
             if q.id is None:
                 continue
-            keep.add((row.pk, q.id))
-            create.append(LineQuantity(
-                line_item_id=row.pk, uphance_id=q.id, position=position, size=_text(q.size)[:64],
+            keep.add((line_item_pk, q.id))
+            rows.append(dict(
+                line_item=line_item_pk, uphance_id=q.id, position=position, size=_text(q.size)[:64],
                 quantity=q.quantity or 0, sku_number=_text(q.sku_number)[:255], sku_id=q.sku_id,
                 inventory_id=q.inventory_id, upc_number=_text(q.upc_number)[:64],
                 bundle_components=list(q.bundle_components),
             ))
-    if create:
-        LineQuantity.objects.bulk_create(create, batch_size=1000, update_conflicts=True,
-                                         unique_fields=["line_item", "uphance_id"], update_fields=QUANTITY_FIELDS)
+    rows_upsert(LineQuantity, rows, unique=["line_item", "uphance_id"], update=QUANTITY_FIELDS)
     if existing_ids:
         held = LineQuantity.objects.filter(line_item_id__in=existing_ids).values_list("pk", "line_item_id", "uphance_id")
         gone = [pk for pk, line_item_id, uphance_id in held if (line_item_id, uphance_id) not in keep]
@@ -453,13 +457,12 @@ def stage_periods_write(*, organisation, changed, book: StageBook, now) -> int:
             old = current.get(key)
             if old is not None and all(getattr(old, k) == v for k, v in values.items()):
                 continue
-            write.append(StagePeriod(
-                organisation=organisation, line_item_id=row.pk, sequence=sequence,
+            values["stage"] = values.pop("stage_id")
+            write.append(dict(
+                organisation=organisation.pk, line_item=row.pk, sequence=sequence,
                 first_seen_at=old.first_seen_at if old else now, changed_at=now, **values,
             ))
-    if write:
-        StagePeriod.objects.bulk_create(write, batch_size=1000, update_conflicts=True,
-                                        unique_fields=["line_item", "sequence"], update_fields=PERIOD_FIELDS)
+    rows_upsert(StagePeriod, write, unique=["line_item", "sequence"], update=PERIOD_FIELDS)
     gone = [p.pk for key, p in current.items() if key not in keep]
     if gone:
         StagePeriod.objects.filter(pk__in=gone).delete()
