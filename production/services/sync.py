@@ -199,9 +199,14 @@ def _pages(writer: PageWriter, pages: Iterable) -> PageWriter:
 
 def seasons_sync(*, organisation, client: UphanceClient) -> int:
     """Resolve season ids to names through /seasons; returns how many seasons changed."""
+    return seasons_store(organisation=organisation, seasons=client.seasons())
+
+
+def seasons_store(*, organisation, seasons) -> int:
+    """Store season names (from /seasons); returns how many changed."""
     changed = 0
     held = {s.uphance_id: s for s in Season.objects.filter(organisation=organisation)}
-    for season in client.seasons():
+    for season in seasons:
         raw = season.model_dump(mode="json")
         row = held.get(season.id)
         if row is None:
@@ -216,9 +221,15 @@ def seasons_sync(*, organisation, client: UphanceClient) -> int:
 
 def _full(*, organisation, client, run, progress) -> Counts:
     started = timezone.now()
-    seasons_sync(organisation=organisation, client=client)
-    writer = _pages(PageWriter(organisation=organisation, client=client, run=run, progress=progress),
-                    client.production_order_pages(include_stages=True))
+    fetched = {}
+
+    def pages_then_seasons():
+        yield from client.production_order_pages(include_stages=True)
+        # Fetched last, in the prefetch thread: its round trip overlaps the last page's write.
+        fetched["seasons"] = client.seasons()
+
+    writer = _pages(PageWriter(organisation=organisation, client=client, run=run, progress=progress), pages_then_seasons())
+    seasons_store(organisation=organisation, seasons=fetched.get("seasons", []))
     # Every page was read: an open issue this pass did not meet again is gone upstream.
     sync_issues_resolve_unseen(organisation=organisation, record_type="production_order", run=run)
     # The pass went through every page. A listing that shifted while paging (orders deleted
