@@ -21,7 +21,3 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
-# Eager tasks still open the filesystem result backend, which needs its folders to exist.
-if not env("REDIS_URL", default=""):
-    for _folder in ("queue", "processed", "results"):
-        (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)

@@ -33,9 +33,6 @@ class Command(BaseCommand):
         if settings.UPHANCE_API_URL != sandbox_url:
             raise CommandError(f"UPHANCE_API_URL must be {sandbox_url} for the demo (the Makefile sets it).")
         var = Path(settings.BASE_DIR) / "var"
-        (var / "broker" / "queue").mkdir(parents=True, exist_ok=True)
-        (var / "broker" / "processed").mkdir(parents=True, exist_ok=True)
-        (var / "broker" / "results").mkdir(parents=True, exist_ok=True)
         self.stdout.write("Migrating the database…")
         call_command("migrate", interactive=False, verbosity=0)
 
