@@ -27,7 +27,7 @@ class BoardFilterForm(forms.Form):
     stage = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple)
     manufacturer = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple)
     stage_status = forms.ChoiceField(choices=[("", "Any stage status"), *STAGE_STATUSES], required=False,
-                                     label="Stage status")
+                                     label="Stage status (pending: not started or in progress)")
     delivery_status = forms.ChoiceField(choices=[("", "Any delivery"), *DeliveryStatus.choices], required=False,
                                         label="Delivery status")
     status = forms.ChoiceField(
@@ -106,8 +106,8 @@ class LanePageForm(forms.Form):
 class SavedViewForm(forms.ModelForm):
     class Meta:
         model = SavedView
-        fields = ["name", "query"]
-        widgets = {"query": forms.HiddenInput}
+        fields = ("name", "query")
+        widgets = {"query": forms.HiddenInput}  # noqa: RUF012 (Django reads it)
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -122,13 +122,13 @@ class SavedViewForm(forms.ModelForm):
 class StageSettingsForm(forms.ModelForm):
     position = forms.IntegerField(min_value=0, max_value=10_000)
     stuck_after_days = forms.DecimalField(
-        min_value=Decimal("0.1"), max_value=Decimal("9999"), decimal_places=1, required=False,
+        min_value=Decimal("0.1"), max_value=Decimal(9999), decimal_places=1, required=False,
         label="Stuck after (days)",
     )
 
     class Meta:
         model = Stage
-        fields = ["position", "stuck_after_days"]
+        fields = ("position", "stuck_after_days")
 
 
 StageSettingsFormSet = forms.modelformset_factory(Stage, form=StageSettingsForm, extra=0, can_delete=False)

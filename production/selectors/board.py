@@ -5,18 +5,28 @@ import datetime as dt
 import hashlib
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db import connection, connections
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from production.colours import NEUTRAL, safe_colour, text_colour_for
-from production.models import LineItem, Manufacturer, ProductionOrder, SavedView, Season, Stage, StagePeriod, SyncRun, Warehouse
+from production.models import (
+    LineItem,
+    Manufacturer,
+    ProductionOrder,
+    SavedView,
+    Season,
+    Stage,
+    StagePeriod,
+    SyncRun,
+    Warehouse,
+)
 from production.models.orders import DeliveryStatus, OrderStatus, StageStatus
 
 FIRST_SLICE = 15  # cards in a column when there are no swimlanes
@@ -28,14 +38,14 @@ STUCK_SAMPLE = 200  # the last N completed periods of a stage make its p90
 STUCK_MIN_SAMPLES = 5
 STUCK_DEFAULT_DAYS = 14.0
 P90_CACHE_SECONDS = 3600
-COUNTS_CACHE_SECONDS = 300
+SNAPSHOT_CACHE_SECONDS = 300
 
 GROUPS = (("stage", "Stages"), ("manufacturer", "Manufacturers"))
 SWIMLANES = (("manufacturer", "Manufacturer"), ("season", "Season"), ("none", "None"))
 STAGE_STATUSES = (
     ("not_started", "Not started"),
     ("in_progress", "In progress"),
-    ("pending", "Pending (not started or in progress)"),
+    ("pending", "Pending"),
     ("completed", "Completed"),
     ("no_stages", "No stages"),
 )
@@ -46,6 +56,7 @@ _ACTIVE = (StageStatus.IN_PROGRESS, StageStatus.COMPLETED)
 # Column keys: "not_started", "stage-<id>", "unplaced" (has stages but Uphance names no current
 # one), "none" (no stages at all).
 NOT_STARTED, UNPLACED, NO_STAGES = "not_started", "unplaced", "none"
+SPECIAL_COLUMNS = {NOT_STARTED: "Not started", UNPLACED: "No current stage", NO_STAGES: "No stages"}
 
 
 # --- filters -----------------------------------------------------------------------------------
@@ -165,7 +176,7 @@ def _p90(durations: list[float]) -> float | None:
     if len(durations) < STUCK_MIN_SAMPLES:
         return None
     durations = sorted(durations)
-    return durations[min(len(durations) - 1, int(round(0.9 * (len(durations) - 1))))]
+    return durations[min(len(durations) - 1, round(0.9 * (len(durations) - 1)))]
 
 
 def stage_p90s(*, organisation, stages: list[Stage], version: int) -> dict[int, tuple[float | None, int]]:
@@ -177,18 +188,19 @@ def stage_p90s(*, organisation, stages: list[Stage], version: int) -> dict[int, 
     cached = cache.get(key)
     if cached is not None:
         return cached
+    # The stage's most recently recorded periods (newest ids: walking the primary key backwards is
+    # cheap; sorting every period of the stage by end time is not), finished ones kept in Python.
     parts = [
-        StagePeriod.objects.filter(
-            organisation=organisation, stage_id=stage.id, is_current=False,
-            start_time__isnull=False, end_time__isnull=False,
-        ).order_by("-end_time").values_list("id")[:STUCK_SAMPLE]
+        StagePeriod.objects.filter(organisation=organisation, stage_id=stage.id)
+        .order_by("-id").values_list("id")[: STUCK_SAMPLE * 2]
         for stage in stages
     ]
     ids = union_ids(parts)
     durations: dict[int, list[float]] = defaultdict(list)
     if ids:
-        for stage_id, start, end in StagePeriod.objects.filter(id__in=ids).values_list("stage_id", "start_time", "end_time"):
-            if end >= start:
+        rows = StagePeriod.objects.filter(id__in=ids, is_current=False, start_time__isnull=False, end_time__isnull=False)
+        for stage_id, start, end in rows.order_by("-id").values_list("stage_id", "start_time", "end_time"):
+            if end >= start and len(durations[stage_id]) < STUCK_SAMPLE:
                 durations[stage_id].append((end - start).total_seconds() / 86400)
     result = {s.id: (_p90(durations[s.id]), len(durations[s.id])) for s in stages}
     cache.set(key, result, P90_CACHE_SECONDS)
@@ -254,6 +266,29 @@ def order_filters_q(*, filters: BoardFilters, today: dt.date, prefix: str = "ord
     return q
 
 
+def item_filters_q(
+    *, organisation, filters: BoardFilters, now: dt.datetime, thresholds: dict[int, StuckThreshold] | None = None
+) -> Q:
+    """The filters that concern the line item itself (free text also matches its order)."""
+    q = Q()
+    if filters.warehouses:
+        q &= Q(warehouse_id__in=filters.warehouses)
+    if filters.stages:
+        q &= Q(current_stage_id__in=filters.stages)
+    if filters.stage_status == "pending":
+        q &= Q(stage_status__in=[StageStatus.NOT_STARTED, StageStatus.IN_PROGRESS])
+    elif filters.stage_status:
+        q &= Q(stage_status=filters.stage_status)
+    if filters.stuck:
+        if thresholds is None:
+            stages = list(Stage.objects.filter(organisation=organisation))
+            thresholds = stuck_thresholds(organisation=organisation, stages=stages)
+        q &= stuck_q(thresholds=thresholds, now=now)
+    if filters.q:
+        q &= _text_q(organisation=organisation, text=filters.q)
+    return q
+
+
 def line_items_filtered(
     *, organisation, filters, now: dt.datetime | None = None, thresholds: dict[int, StuckThreshold] | None = None
 ) -> QuerySet[LineItem]:
@@ -266,34 +301,20 @@ def line_items_filtered(
         filters = board_filters_from_query(organisation=organisation, query=filters)
     now = now or timezone.now()
     today = organisation_today(organisation=organisation, now=now)
-    items = LineItem.objects.filter(organisation=organisation, removed_at__isnull=True).filter(
-        order_filters_q(filters=filters, today=today)
+    return LineItem.objects.filter(organisation=organisation, removed_at__isnull=True).filter(
+        order_filters_q(filters=filters, today=today),
+        item_filters_q(organisation=organisation, filters=filters, now=now, thresholds=thresholds),
     )
-    if filters.warehouses:
-        items = items.filter(warehouse_id__in=filters.warehouses)
-    if filters.stages:
-        items = items.filter(current_stage_id__in=filters.stages)
-    if filters.stage_status == "pending":
-        items = items.filter(stage_status__in=[StageStatus.NOT_STARTED, StageStatus.IN_PROGRESS])
-    elif filters.stage_status:
-        items = items.filter(stage_status=filters.stage_status)
-    if filters.stuck:
-        if thresholds is None:
-            stages = list(Stage.objects.filter(organisation=organisation))
-            thresholds = stuck_thresholds(organisation=organisation, stages=stages)
-        items = items.filter(stuck_q(thresholds=thresholds, now=now))
-    if filters.q:
-        items = items.filter(_text_q(organisation=organisation, text=filters.q))
-    return items
 
 
 def _text_q(*, organisation, text: str) -> Q:
+    makers = Manufacturer.objects.filter(organisation=organisation, name__icontains=text).values("id")
     q = (
         Q(product_name__icontains=text)
         | Q(product_identifier__icontains=text)
         | Q(colour__icontains=text)
         | Q(order__number__icontains=text)
-        | Q(order__manufacturer__name__icontains=text)
+        | Q(order__manufacturer_id__in=makers)
     )
     if text.isdigit():
         q |= Q(uphance_id=int(text)) | Q(order__uphance_id=int(text))
@@ -301,8 +322,9 @@ def _text_q(*, organisation, text: str) -> Q:
 
 
 def board_filters_from_query(*, organisation, query) -> BoardFilters:
-    from production.forms import BoardFilterForm  # the form owns validation of the query string
     from django.http import QueryDict
+
+    from production.forms import BoardFilterForm  # the form owns validation of the query string
 
     if isinstance(query, str):
         query = QueryDict(query.lstrip("?"))
@@ -377,6 +399,19 @@ class Card:
     def stage_done(self) -> bool:
         return self.stage_status == StageStatus.COMPLETED
 
+    # Labels formatted here with strftime: the template `date` filter costs more than the card.
+    @property
+    def started_label(self) -> str:
+        return self.started_at.strftime("%-d %b %Y") if self.started_at else ""
+
+    @property
+    def expected_label(self) -> str:
+        return self.expected_date.strftime("%-d %b %Y") if self.expected_date else ""
+
+    @property
+    def stage_name(self) -> str:
+        return self.stage.name if self.stage else ""
+
 
 CARD_FIELDS = (
     "id", "uphance_id", "product_name", "product_identifier", "colour", "units", "cover_image",
@@ -419,7 +454,7 @@ def _part_ordering(key: str) -> list[str]:
 def _card_sort_key(key: str):
     """The same order as the SQL, NULL start times where the database puts them."""
     nulls_largest = connection.features.nulls_order_largest
-    epoch = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
     rank = {StageStatus.IN_PROGRESS: 0, StageStatus.COMPLETED: 1}
     if _stage_like(key):
         return lambda c: (
@@ -456,10 +491,9 @@ def _card(item: LineItem, ctx: _Context) -> Card:
     )
     late = order.is_late(ctx.today)
     expected = order.expected_date
-    image = safe_image_url(item.cover_image) or next(
-        (u for u in (item.variation_images or [])[:3] if safe_image_url(u)), ""
-    )
-    card = Card(
+    variation_images = item.variation_images if isinstance(item.variation_images, list) else []
+    image = safe_image_url(item.cover_image) or next((u for u in variation_images[:3] if safe_image_url(u)), "")
+    return Card(
         id=item.id,
         uphance_id=item.uphance_id,
         product_name=item.product_name or f"Line item {item.uphance_id}",
@@ -480,13 +514,11 @@ def _card(item: LineItem, ctx: _Context) -> Card:
         late=late,
         days_late=(ctx.today - expected).days if late else 0,
         stuck=stuck,
-        stuck_after_days=threshold.days if threshold else None,
+        stuck_after_days=round(threshold.days, 1) if threshold else None,
         column_key=column_key_of(item.current_stage_id, item.stage_status),
         manufacturer_id=order.manufacturer_id,
         season_id=order.season_id,
     )
-    card._order_id = item.order_id
-    return card
 
 
 def union_ids(querysets: list[QuerySet]) -> list[int]:
@@ -585,27 +617,39 @@ def lane_q(swimlane: str, key: str) -> Q:
     return Q(**{f"{field_name}__isnull": True}) if value == "none" else Q(**{field_name: int(value)})
 
 
-def _cell_counts(*, organisation, items: QuerySet, filters: BoardFilters, lane_field: str | None, version: int,
-                 today: dt.date, thresholds: dict | None) -> dict:
-    """{(lane value, current stage id, stage status): (cards, units)}: ONE grouped aggregate query.
-
-    Counts change only when a sync writes, so they are cached per organisation, finished sync run,
-    filters and day; a short timeout bounds what a stuck filter (which moves with time) can miss.
-    """
-    signature = [str(organisation.pk), str(version), str(today), str(lane_field), filters.query_string()]
+def _snapshot_key(kind: str, *, organisation, version: int, today: dt.date, filters: BoardFilters,
+                  thresholds: dict | None, extra: str = "") -> str:
+    signature = [kind, str(organisation.pk), str(version), str(today), filters.query_string(), extra]
     if filters.stuck and thresholds:
         signature.append(",".join(f"{k}:{v.days}" for k, v in sorted(thresholds.items())))
-    key = "seamline:board:counts:" + hashlib.sha1("|".join(signature).encode()).hexdigest()
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    group = ["current_stage_id", "stage_status"] + ([lane_field] if lane_field else [])
-    counts = {}
-    for row in items.order_by().values(*group).annotate(n=Count("id"), u=Sum("units")):
-        lane = row[lane_field] if lane_field else None
-        counts[(lane, row["current_stage_id"], row["stage_status"])] = (row["n"], row["u"] or 0)
-    cache.set(key, counts, COUNTS_CACHE_SECONDS)
-    return counts
+    return "seamline:board:" + hashlib.sha1("|".join(signature).encode()).hexdigest()
+
+
+def _cached(key: str, compute):
+    """What the board reads only changes when a sync writes: keep it per organisation, finished sync
+    run, filters and day. The timeout bounds what the stuck filter (which moves with time) misses."""
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, SNAPSHOT_CACHE_SECONDS)
+    return value
+
+
+def _cell_counts(*, organisation, items: QuerySet, filters: BoardFilters, lane_field: str | None, version: int,
+                 today: dt.date, thresholds: dict | None) -> dict:
+    """{(lane value, current stage id, stage status): (cards, units)}: ONE grouped aggregate query."""
+
+    def compute():
+        group = ["current_stage_id", "stage_status"] + ([lane_field] if lane_field else [])
+        counts = {}
+        for row in items.order_by().values(*group).annotate(n=Count("id"), u=Sum("units")):
+            lane = row[lane_field] if lane_field else None
+            counts[(lane, row["current_stage_id"], row["stage_status"])] = (row["n"], row["u"] or 0)
+        return counts
+
+    key = _snapshot_key("counts", organisation=organisation, version=version, today=today, filters=filters,
+                        thresholds=thresholds, extra=str(lane_field))
+    return _cached(key, compute)
 
 
 def board_columns(
@@ -714,7 +758,9 @@ def stage_board(
         lanes.append(lane)
 
     ctx = _Context(organisation=organisation, options=options, thresholds=thresholds, now=now)
-    cards = _cards_by_ids(union_ids(parts), ctx)
+    ids_key = _snapshot_key("cells", organisation=organisation, version=version, today=ctx.today, filters=filters,
+                            thresholds=thresholds, extra=str(lane_offset))
+    cards = _cards_by_ids(_cached(ids_key, lambda: union_ids(parts)), ctx)
     field_name = {"manufacturer": "manufacturer_id", "season": "season_id"}.get(filters.swimlane)
     by_cell = defaultdict(list)
     for card in cards:
@@ -785,7 +831,7 @@ def board_cell_cards(
     cards = sorted(_cards_by_ids(union_ids(parts), ctx), key=_card_sort_key(column_key))
     has_more = offset + len(cards) < count
     stage = columns.get(column_key)
-    label = stage.name if stage else dict([(NOT_STARTED, "Not started"), (UNPLACED, "No current stage"), (NO_STAGES, "No stages")])[column_key]
+    label = stage.name if stage else SPECIAL_COLUMNS[column_key]
     colour = stage.safe_colour if stage else "#e5e7eb"
     column = Column(column_key, label, colour, text_colour_for(colour), stage=stage)
     return CardSlice(
@@ -832,6 +878,10 @@ class OrderCard:
     status: str
     delivery_status: str
 
+    @property
+    def expected_label(self) -> str:
+        return self.expected_date.strftime("%-d %b %Y") if self.expected_date else ""
+
 
 @dataclass
 class ManufacturerColumn:
@@ -856,17 +906,24 @@ class ManufacturerBoard:
     stages: list[Stage]
 
 
-def _orders_for(*, organisation, filters: BoardFilters, items: QuerySet, today: dt.date, manufacturer_key: str) -> QuerySet:
-    value = manufacturer_key.split("-", 1)[1]
-    orders = ProductionOrder.objects.filter(organisation=organisation).filter(
-        order_filters_q(filters=filters, today=today, prefix="")
+def _expected_date():
+    return Coalesce("in_warehouse_date", "due_date")
+
+
+def _orders_matching(*, organisation, filters: BoardFilters, now: dt.datetime, today: dt.date,
+                     thresholds: dict | None) -> QuerySet[ProductionOrder]:
+    """Orders the filters select: theirs, with at least one present line item the filters select."""
+    lines = LineItem.objects.filter(order_id=OuterRef("pk"), removed_at__isnull=True).filter(
+        item_filters_q(organisation=organisation, filters=filters, now=now, thresholds=thresholds)
     )
-    orders = orders.filter(manufacturer__isnull=True) if value == "none" else orders.filter(manufacturer_id=int(value))
-    return (
-        orders.filter(Exists(items.filter(order_id=OuterRef("pk"))))
-        .alias(expected=Coalesce("in_warehouse_date", "due_date"))
-        .order_by(F("expected").asc(nulls_last=True), "uphance_id")
+    return ProductionOrder.objects.filter(organisation=organisation).filter(
+        order_filters_q(filters=filters, today=today, prefix=""), Exists(lines)
     )
+
+
+def _manufacturer_q(key: str) -> Q:
+    value = key.split("-", 1)[1]
+    return Q(manufacturer__isnull=True) if value == "none" else Q(manufacturer_id=int(value))
 
 
 def manufacturer_board(
@@ -875,31 +932,45 @@ def manufacturer_board(
     """A column per manufacturer, a card per production order (most urgent first)."""
     now = now or timezone.now()
     today = organisation_today(organisation=organisation, now=now)
+    version = board_version(organisation=organisation)
     thresholds = (
-        stuck_thresholds(organisation=organisation, stages=options.stages) if filters.stuck else None
+        stuck_thresholds(organisation=organisation, stages=options.stages, version=version) if filters.stuck else None
     )
     items = line_items_filtered(organisation=organisation, filters=filters, now=now, thresholds=thresholds)
-    rows = items.order_by().values("order__manufacturer_id").annotate(
-        orders=Count("order_id", distinct=True), n=Count("id"), u=Sum("units")
-    )
+
+    def counts():
+        return list(
+            items.order_by().values_list("order__manufacturer_id").annotate(
+                orders=Count("order_id", distinct=True), n=Count("id"), u=Sum("units")
+            )
+        )
+
+    def first_orders():
+        # The first orders of every manufacturer in one statement: a row number per manufacturer.
+        ranked = _orders_matching(
+            organisation=organisation, filters=filters, now=now, today=today, thresholds=thresholds
+        ).annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("manufacturer_id")],
+                order_by=[_expected_date().asc(nulls_last=True), F("uphance_id").asc()],
+            )
+        )
+        return list(ranked.filter(rank__lte=ORDER_SLICE).values_list("id", flat=True))
+
+    snapshot = {"organisation": organisation, "version": version, "today": today, "filters": filters,
+                "thresholds": thresholds}
     names = options.manufacturer_names
     columns = sorted(
         (
             ManufacturerColumn(
-                key=f"m-{row['order__manufacturer_id'] or 'none'}",
-                label=names.get(row["order__manufacturer_id"], "No manufacturer"),
-                orders=row["orders"], items=row["n"], units=row["u"] or 0,
+                key=f"m-{maker_id or 'none'}", label=names.get(maker_id, "No manufacturer"),
+                orders=n_orders, items=n, units=u or 0,
             )
-            for row in rows
+            for maker_id, n_orders, n, u in _cached(_snapshot_key("maker-counts", **snapshot), counts)
         ),
         key=lambda c: (c.key == "m-none", c.label.lower()),
     )
-    parts = [
-        _orders_for(organisation=organisation, filters=filters, items=items, today=today, manufacturer_key=c.key)
-        .values_list("id")[:ORDER_SLICE]
-        for c in columns
-    ]
-    cards = _order_cards(union_ids(parts), options=options, today=today)
+    cards = _order_cards(_cached(_snapshot_key("maker-orders", **snapshot), first_orders), options=options, today=today)
     by_column = defaultdict(list)
     for card in cards:
         by_column[card._key].append(card)
@@ -927,8 +998,11 @@ def manufacturer_column_orders(
     now = now or timezone.now()
     today = organisation_today(organisation=organisation, now=now)
     thresholds = stuck_thresholds(organisation=organisation, stages=options.stages) if filters.stuck else None
-    items = line_items_filtered(organisation=organisation, filters=filters, now=now, thresholds=thresholds)
-    orders = _orders_for(organisation=organisation, filters=filters, items=items, today=today, manufacturer_key=column_key)
+    orders = (
+        _orders_matching(organisation=organisation, filters=filters, now=now, today=today, thresholds=thresholds)
+        .filter(_manufacturer_q(column_key))
+        .order_by(_expected_date().asc(nulls_last=True), "uphance_id")
+    )
     ids = list(orders.values_list("id", flat=True)[offset : offset + limit + 1])
     cards = sorted(_order_cards(ids[:limit], options=options, today=today), key=_order_sort_key)
     label = "No manufacturer" if value == "none" else options.manufacturer_names.get(int(value), "")
@@ -967,7 +1041,7 @@ def _order_cards(ids: list[int], *, options: BoardOptions, today: dt.date) -> li
         for key in sorted(per_key, key=lambda k: rank.get(k, 99)):
             n, u = per_key[key]
             stage = stage_by_id.get(int(key[6:])) if key.startswith("stage-") else None
-            label = stage.name if stage else {NOT_STARTED: "Not started", UNPLACED: "No current stage", NO_STAGES: "No stages"}[key]
+            label = stage.name if stage else SPECIAL_COLUMNS[key]
             colour = stage.safe_colour if stage else ("#d1d5db" if key == NOT_STARTED else "#f3f4f6")
             weight = (u / total_units) if total_units else (n / total_items)
             segments.append(Segment(label=label, colour=colour, units=u, items=n, percent=round(100 * weight, 2)))

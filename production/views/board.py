@@ -1,6 +1,7 @@
 """Board views: the stage and manufacturer boards, "show more", live refresh, CSV export, saved views."""
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -84,6 +85,7 @@ def board(request):
     context = {
         **_page_context(form, filters),
         "version": version,
+        "poll_seconds": getattr(settings, "SEAMLINE_BOARD_POLL_SECONDS", 20),
         "is_manager": request.membership.is_manager,
     }
     if filters.group == "manufacturer":
@@ -148,7 +150,8 @@ def board_live(request):
         seen = None
     if seen == version:
         return HttpResponse(status=204)
-    response = render(request, f"{BOARD_TEMPLATE}#poller", {"version": version})
+    context = {"version": version, "poll_seconds": getattr(settings, "SEAMLINE_BOARD_POLL_SECONDS", 20)}
+    response = render(request, f"{BOARD_TEMPLATE}#poller", context)
     return trigger_client_event(response, "board-updated")
 
 
@@ -246,20 +249,19 @@ def stage_settings(request):
     organisation = request.organisation
     stages = Stage.objects.filter(organisation=organisation).order_by("position", "name")
     formset = StageSettingsFormSet(request.POST or None, queryset=stages)
-    if request.method == "POST":
-        if formset.is_valid():
-            with transaction.atomic():
-                for form in formset.forms:
-                    if not form.has_changed():
-                        continue
-                    stage = form.save(commit=False)
-                    if stage.organisation_id != organisation.id:  # the formset's queryset prevents this
-                        raise PermissionDenied
-                    if "position" in form.changed_data:
-                        stage.position_locked = True
-                    stage.save(update_fields=["position", "stuck_after_days", "position_locked"])
-            messages.success(request, "Stage settings saved.")
-            return redirect("stage_settings")
+    if request.method == "POST" and formset.is_valid():
+        with transaction.atomic():
+            for form in formset.forms:
+                if not form.has_changed():
+                    continue
+                stage = form.save(commit=False)
+                if stage.organisation_id != organisation.id:  # the formset's queryset prevents this
+                    raise PermissionDenied
+                if "position" in form.changed_data:
+                    stage.position_locked = True
+                stage.save(update_fields=["position", "stuck_after_days", "position_locked"])
+        messages.success(request, "Stage settings saved.")
+        return redirect("stage_settings")
     stage_list = list(stages)
     p90s = stage_p90s(
         organisation=organisation, stages=stage_list, version=board_version(organisation=organisation)

@@ -4,7 +4,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.decorators import organisation_required
-from production.selectors.timelines import line_item_get, line_item_timeline, order_detail, order_get
+from production.selectors.timelines import (
+    line_item_get,
+    line_item_timeline,
+    order_detail,
+    order_get,
+)
 
 
 @require_GET

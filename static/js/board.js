@@ -25,9 +25,11 @@
     saved = null;
   });
 
-  // After "show more", move keyboard focus to the first card that came in.
-  document.addEventListener("htmx:afterSettle", () => {
-    const first = document.querySelector("[data-focus-new]");
+  // After "show more", move keyboard focus to the first card that came in (the link that was
+  // clicked is gone). htmx fires htmx:load on every element it inserts.
+  document.addEventListener("htmx:load", (event) => {
+    const el = event.target;
+    const first = el.matches && el.matches("[data-focus-new]") ? el : el.querySelector && el.querySelector("[data-focus-new]");
     if (!first) return;
     first.removeAttribute("data-focus-new");
     const link = first.querySelector("a");

@@ -219,7 +219,7 @@ def test_another_organisations_data_never_shows(board_data, organisation, other_
 
 
 def test_lateness_uses_the_organisations_time_zone(board_data, organisation):
-    now = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
     board_data.future_order.due_date = dt.date(2026, 3, 1)
     board_data.future_order.save()
     options = board_options(organisation=organisation)

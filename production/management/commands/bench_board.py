@@ -8,10 +8,10 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.test import Client
-from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation
