@@ -39,6 +39,7 @@ STUCK_MIN_SAMPLES = 5
 STUCK_DEFAULT_DAYS = 14.0
 P90_CACHE_SECONDS = 3600
 SNAPSHOT_CACHE_SECONDS = 300
+DENSE_SCAN_ROWS = 400  # a cell whose index walk would read more rows is fetched by a ranked query
 
 GROUPS = (("stage", "Stages"), ("manufacturer", "Manufacturers"))
 SWIMLANES = (("manufacturer", "Manufacturer"), ("season", "Season"), ("none", "None"))
@@ -580,6 +581,7 @@ class Lane:
     count: int
     units: int
     cells: list[Cell] = field(default_factory=list)
+    value: int | None = None
 
 
 @dataclass
@@ -711,6 +713,64 @@ def _cell_parts(items: QuerySet, *, key: str, lane_condition: Q, statuses: dict,
     return parts
 
 
+def _range_sizes(*, organisation, version: int) -> dict:
+    """{(current stage id, stage status): line items} of the whole organisation: how long each range
+    of the board index is, whatever the filters (cached per sync)."""
+
+    def compute():
+        rows = (
+            LineItem.objects.filter(organisation=organisation, removed_at__isnull=True)
+            .order_by().values_list("current_stage_id", "stage_status").annotate(n=Count("id"))
+        )
+        return {(stage_id, status): n for stage_id, status, n in rows}
+
+    key = f"seamline:board:ranges:{organisation.pk}:{version}"
+    return _cached(key, compute)
+
+
+def _scan_estimate(key: str, statuses: dict, ranges: dict, limit: int) -> float:
+    """Rows an index walk of one cell reads before it has `limit` cards (or knows there are none)."""
+    rows, need = 0.0, limit
+    for condition in column_parts(key):
+        status = condition.children[-1][1]
+        found = statuses.get(status, 0)
+        if not found or need <= 0:
+            continue
+        if key.startswith("stage-"):
+            length = ranges.get((int(key.removeprefix("stage-")), status), 0)
+        elif key == UNPLACED:
+            length = ranges.get((None, status), 0)
+        else:  # one status over every stage
+            length = sum(n for (_stage, st), n in ranges.items() if st == status)
+        take = min(need, found)
+        rows += length if found <= need else take * length / found
+        need -= take
+    return rows
+
+
+def _ranked_part(items: QuerySet, *, conditions: list[Q], lane_field: str | None, limit: int) -> QuerySet:
+    """The first `limit` cards of each (lane, stage, status) among `conditions`, by a row number: for
+    cells so sparse that walking the index in card order would read thousands of rows."""
+    condition = Q(pk__in=[])
+    for each in conditions:
+        condition |= each
+    partition = ([F(lane_field)] if lane_field else []) + [F("current_stage_id"), F("stage_status")]
+    return (
+        items.filter(condition)
+        .annotate(board_rank=Window(RowNumber(), partition_by=partition,
+                                    order_by=[F("current_stage_started_at").asc(), F("id").asc()]))
+        .filter(board_rank__lte=limit)
+        .values_list("id")
+    )
+
+
+def _column_q(key: str) -> Q:
+    condition = Q(pk__in=[])
+    for part in column_parts(key):
+        condition |= part
+    return condition
+
+
 def stage_board(
     *, organisation, filters: BoardFilters, options: BoardOptions, now: dt.datetime | None = None,
     version: int | None = None, lane_offset: int = 0,
@@ -741,26 +801,42 @@ def stage_board(
     visible = lane_values[lane_offset : lane_offset + LANES_PER_PAGE] if with_lanes else lane_values
     limit = LANE_SLICE if with_lanes else FIRST_SLICE
 
-    lanes, parts = [], []
+    lanes = []
     for value in visible:
         key = lane_key_of(filters.swimlane, value)
         label = none_label if value is None else names.get(value, f"#{value}")
         totals = lane_totals.get(value, [0, 0])
-        lane = Lane(key=key, label=label, count=totals[0], units=totals[1])
-        condition = lane_q(filters.swimlane, key)
+        lane = Lane(key=key, label=label, count=totals[0], units=totals[1], value=value)
         for column in columns:
             statuses = per_cell.get((value, column.key), {})
             count = sum(n for status, n in statuses.items() if status != "units")
             lane.cells.append(Cell(column=column, lane_key=key, count=count))
-            if count:
-                parts += _cell_parts(items, key=column.key, lane_condition=condition, statuses=statuses, offset=0,
-                                     limit=limit)
         lanes.append(lane)
+
+    def visible_ids() -> list[int]:
+        # Dense cells: walk the board index in card order, a few rows each. Sparse cells (a small
+        # manufacturer, a narrow search): one ranked query over just their rows. One statement.
+        ranges = _range_sizes(organisation=organisation, version=version)
+        parts, sparse = [], []
+        for lane in lanes:
+            condition = lane_q(filters.swimlane, lane.key)
+            for cell in lane.cells:
+                if not cell.count:
+                    continue
+                statuses = per_cell[(lane.value, cell.column.key)]
+                if _scan_estimate(cell.column.key, statuses, ranges, limit) <= DENSE_SCAN_ROWS:
+                    parts += _cell_parts(items, key=cell.column.key, lane_condition=condition, statuses=statuses,
+                                         offset=0, limit=limit)
+                else:
+                    sparse.append(condition & _column_q(cell.column.key))
+        if sparse:
+            parts.append(_ranked_part(items, conditions=sparse, lane_field=_lane_field(filters.swimlane), limit=limit))
+        return union_ids(parts)
 
     ctx = _Context(organisation=organisation, options=options, thresholds=thresholds, now=now)
     ids_key = _snapshot_key("cells", organisation=organisation, version=version, today=ctx.today, filters=filters,
                             thresholds=thresholds, extra=str(lane_offset))
-    cards = _cards_by_ids(_cached(ids_key, lambda: union_ids(parts)), ctx)
+    cards = _cards_by_ids(_cached(ids_key, visible_ids), ctx)
     field_name = {"manufacturer": "manufacturer_id", "season": "season_id"}.get(filters.swimlane)
     by_cell = defaultdict(list)
     for card in cards:
@@ -768,7 +844,8 @@ def stage_board(
         by_cell[(lane_key_of(filters.swimlane, lane_value), card.column_key)].append(card)
     for lane in lanes:
         for cell in lane.cells:
-            cell.cards = sorted(by_cell.get((lane.key, cell.column.key), []), key=_card_sort_key(cell.column.key))
+            cards_here = sorted(by_cell.get((lane.key, cell.column.key), []), key=_card_sort_key(cell.column.key))
+            cell.cards = cards_here[:limit]
 
     next_offset = lane_offset + LANES_PER_PAGE
     return StageBoard(

@@ -272,3 +272,24 @@ def test_p90_samples_are_the_completed_periods_of_the_stage(board_data, organisa
         )
     thresholds = stuck_thresholds(organisation=organisation, stages=[board_data.packing])
     assert thresholds[board_data.packing.id].samples == 6
+
+
+@pytest.mark.parametrize("swimlane", ["manufacturer", "season", "none"])
+def test_sparse_cells_get_the_same_cards_by_a_ranked_query(board_data, monkeypatch, swimlane):
+    # Enough cards that slices cut; the "sparse" plan must pick exactly what the index walk picks.
+    for n in range(8):
+        staged_line_item(order=board_data.future_order, stage=board_data.cutting, days_in_stage=n % 3,
+                         product_name=f"Extra {n}")
+        staged_line_item(order=board_data.undated_order, stage=board_data.packing, status="completed",
+                         days_in_stage=n, product_name=f"Done {n}")
+
+    def picked():
+        from django.core.cache import cache
+
+        cache.clear()
+        board = _board(board_data, swimlane=swimlane)
+        return [[[c.id for c in cell.cards] for cell in lane.cells] for lane in board.lanes]
+
+    dense = picked()
+    monkeypatch.setattr("production.selectors.board.DENSE_SCAN_ROWS", -1)
+    assert picked() == dense

@@ -45,8 +45,10 @@ class Command(BaseCommand):
             f"beat: {python} -m celery -A config beat --loglevel INFO\n"
         )
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        honcho = subprocess.Popen([python, "-m", "honcho", "-f", str(procfile), "-d", str(settings.BASE_DIR), "start"],
-                                  env=env, start_new_session=True)
+        # honcho stays in our process group: Ctrl-C in the terminal reaches it, and it stops every
+        # process it started. SIGTERM to this command is turned into the same orderly stop.
+        honcho = subprocess.Popen([python, "-m", "honcho", "-f", str(procfile), "-d", str(settings.BASE_DIR), "start"], env=env)
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         try:
             self._wait_for(f"{sandbox_url}/_sandbox/state", honcho, "the Uphance sandbox")
             call_command("demo_setup")
@@ -73,15 +75,21 @@ class Command(BaseCommand):
                 return
             honcho.wait()
         except KeyboardInterrupt:
-            pass
+            self.stdout.write("Stopping Seamline…")
         finally:
-            if honcho.poll() is None:
-                os.killpg(honcho.pid, signal.SIGTERM)
-                try:
-                    honcho.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(honcho.pid, signal.SIGKILL)
+            self._stop(honcho)
             self.stdout.write("Seamline stopped.")
+
+    def _stop(self, honcho):
+        for send, wait in ((None, 15), (honcho.terminate, 15), (honcho.kill, 5)):
+            if honcho.poll() is not None:
+                return
+            if send:
+                send()
+            try:
+                honcho.wait(timeout=wait)
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                continue
 
     def _wait_for(self, url, process, what, timeout=60):
         deadline = time.monotonic() + timeout
