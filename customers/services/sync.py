@@ -32,7 +32,7 @@ from django.utils import timezone
 from customers.models import Customer, DemandLink, SalesOrder
 from integrations.uphance import errors as uphance_errors
 from production.models import SyncRun
-from production.services.sync import SyncPaused
+from production.services.sync import sync_execute
 from production.services.sync import seasons_sync as production_seasons_sync
 from production.services.sync_log import (
     Counts,
@@ -40,8 +40,6 @@ from production.services.sync_log import (
     sync_issue_record,
     sync_issues_resolve,
     sync_issues_resolve_unseen,
-    sync_run_close,
-    sync_run_open,
     sync_run_progress,
 )
 
@@ -107,41 +105,11 @@ def customers_sync(
     kind = ALIASES.get(kind, kind)
     if kind not in PASSES:
         raise ValueError(f"unknown customers sync kind {kind!r}")
-    run = sync_run_open(organisation=organisation, kind=kind, trigger=trigger, task_id=task_id, run_id=run_id)
-    try:
-        client = client or _client_for(organisation)
-        counts = PASSES[kind](organisation=organisation, client=client, run=run, progress=progress)
-        sync_run_progress(run=run, counts=counts, requests=client.request_count)
-        sync_run_close(run=run, message=run.message or counts.summary())
-    except uphance_errors.AuthExpired as exc:
-        _reconnect_needed(organisation, str(exc))
-        sync_run_close(run=run, outcome=SyncRun.Outcome.FAILED, message=f"Reconnect needed: {exc}")
-    except uphance_errors.UphanceError as exc:
-        sync_run_close(run=run, outcome=SyncRun.Outcome.FAILED, message=f"{type(exc).__name__}: {exc}")
-        transient = (uphance_errors.TransportError, uphance_errors.ServerError, uphance_errors.RateLimited)
-        if raise_errors and isinstance(exc, transient):
-            raise
-    except SyncPaused as exc:
-        sync_run_close(run=run, outcome=SyncRun.Outcome.SKIPPED, message=str(exc))
-    except BaseException as exc:
-        sync_run_close(run=run, outcome=SyncRun.Outcome.FAILED, message=f"{type(exc).__name__}: {exc}")
-        raise
+    run, _ = sync_execute(
+        organisation=organisation, kind=kind, trigger=trigger, passes=PASSES, client=client, progress=progress,
+        run_id=run_id, task_id=task_id, raise_errors=raise_errors,
+    )
     return run
-
-
-def _client_for(organisation):
-    # The production sync owns the "is this organisation connected?" rule (SyncPaused if not).
-    from production.services.sync import _client_for as production_client_for
-
-    return production_client_for(organisation)
-
-
-def _reconnect_needed(organisation, message: str) -> None:
-    try:
-        from accounts.services import uphance_connection_mark_reconnect_needed
-    except ImportError:  # pragma: no cover - depends on the accounts services
-        return
-    uphance_connection_mark_reconnect_needed(organisation=organisation, message=message)
 
 
 # --- pages ----------------------------------------------------------------------------------------

@@ -88,14 +88,35 @@ def production_sync(
     """
     if kind not in PASSES:
         raise ValueError(f"unknown production sync kind {kind!r}")
+    run, counts = sync_execute(
+        organisation=organisation, kind=kind, trigger=trigger, passes=PASSES, client=client, progress=progress,
+        run_id=run_id, task_id=task_id, raise_errors=raise_errors,
+    )
+    if counts is not None and (counts.created or counts.updated or counts.removed):
+        production_synced.send(sender=production_sync, organisation=organisation, run=run)
+    return run
+
+
+TRANSIENT_ERRORS = (uphance_errors.TransportError, uphance_errors.ServerError, uphance_errors.RateLimited)
+
+
+def sync_execute(
+    *, organisation, kind: str, trigger: str, passes: dict, client: UphanceClient | None = None,
+    progress: Progress | None = None, run_id: int | None = None, task_id: str = "", raise_errors: bool = False,
+) -> tuple[SyncRun, Counts | None]:
+    """Open a run of `kind` (taking the lock), run `passes[kind]`, and close the run whatever happens.
+
+    The one place every sync (production, customers, sales orders) goes through: a paused
+    connection skips, an expired token marks the connection "reconnect needed", API errors fail
+    the run with their message. Returns the run and the pass's counts (None when it did not finish).
+    """
     run = sync_run_open(organisation=organisation, kind=kind, trigger=trigger, task_id=task_id, run_id=run_id)
+    counts = None
     try:
         client = client or _client_for(organisation)
-        counts = PASSES[kind](organisation=organisation, client=client, run=run, progress=progress)
+        counts = passes[kind](organisation=organisation, client=client, run=run, progress=progress)
         sync_run_progress(run=run, counts=counts, requests=client.request_count)
         sync_run_close(run=run, message=run.message or counts.summary())
-        if counts.created or counts.updated or counts.removed:
-            production_synced.send(sender=production_sync, organisation=organisation, run=run)
     except SyncPaused as exc:
         sync_run_close(run=run, outcome=SyncRun.Outcome.SKIPPED, message=str(exc))
     except uphance_errors.AuthExpired as exc:
@@ -103,12 +124,12 @@ def production_sync(
         sync_run_close(run=run, outcome=SyncRun.Outcome.FAILED, message=f"Reconnect needed: {exc}")
     except uphance_errors.UphanceError as exc:
         sync_run_close(run=run, outcome=SyncRun.Outcome.FAILED, message=f"{type(exc).__name__}: {exc}")
-        if raise_errors and isinstance(exc, (uphance_errors.TransportError, uphance_errors.ServerError, uphance_errors.RateLimited)):
+        if raise_errors and isinstance(exc, TRANSIENT_ERRORS):
             raise
     except BaseException as exc:
         sync_run_close(run=run, outcome=SyncRun.Outcome.FAILED, message=f"{type(exc).__name__}: {exc}")
         raise
-    return run
+    return run, counts
 
 
 def production_order_refresh(*, organisation, uphance_order_id: int, client: UphanceClient | None = None) -> Counts:
@@ -342,5 +363,5 @@ PASSES = {
 
 __all__ = [
     "PRODUCTION_KINDS", "SyncLocked", "SyncPaused", "production_order_refresh", "production_order_refresh_start",
-    "production_orders_mark_removed", "production_sync", "production_sync_start", "seasons_sync",
+    "production_orders_mark_removed", "production_sync", "production_sync_start", "seasons_sync", "sync_execute",
 ]
