@@ -36,6 +36,8 @@ class BoardFilterForm(forms.Form):
     )
     late = forms.BooleanField(required=False, label="Late only")
     stuck = forms.BooleanField(required=False, label="Stuck only")
+    waiting = forms.BooleanField(required=False, label="Customers waiting")
+    at_risk = forms.BooleanField(required=False, label="Customer at risk")
 
     MULTI = ("season", "warehouse", "stage", "manufacturer")
 
@@ -72,6 +74,8 @@ class BoardFilterForm(forms.Form):
             order_status=data.get("status") or "",
             late=bool(data.get("late")),
             stuck=bool(data.get("stuck")),
+            waiting=bool(data.get("waiting")),
+            at_risk=bool(data.get("at_risk")),
         )
 
     def multi_filters(self) -> list[dict]:

@@ -78,6 +78,8 @@ class BoardFilters:
     order_status: str = ORDER_STATUS_OPEN
     late: bool = False
     stuck: bool = False
+    waiting: bool = False  # customers wait on it (sales orders linked by SKU)
+    at_risk: bool = False  # a customer order waiting on it is at risk
 
     def params(self) -> list[tuple[str, str]]:
         """The canonical query parameters: group and swimlane always, the rest when set."""
@@ -95,6 +97,8 @@ class BoardFilters:
             out += [(name, value)] if value else []
         out += [("late", "1")] if self.late else []
         out += [("stuck", "1")] if self.stuck else []
+        out += [("waiting", "1")] if self.waiting else []
+        out += [("at_risk", "1")] if self.at_risk else []
         return out
 
     def query_string(self, **extra) -> str:
@@ -287,6 +291,14 @@ def item_filters_q(
         q &= stuck_q(thresholds=thresholds, now=now)
     if filters.q:
         q &= _text_q(organisation=organisation, text=filters.q)
+    if filters.waiting or filters.at_risk:
+        # Customer demand lives in the customers app (it builds on production, not the reverse).
+        from customers.selectors import line_items_with_customers_at_risk, line_items_with_waiting_customers
+
+        if filters.waiting:
+            q &= Q(id__in=line_items_with_waiting_customers(organisation=organisation))
+        if filters.at_risk:
+            q &= Q(id__in=line_items_with_customers_at_risk(organisation=organisation))
     return q
 
 
@@ -395,6 +407,7 @@ class Card:
     column_key: str
     manufacturer_id: int | None
     season_id: int | None
+    waiting_units: int = 0  # customer units (open sales orders) waiting on this line item
 
     @property
     def stage_done(self) -> bool:
@@ -471,6 +484,7 @@ class _Context:
     """What every card needs to judge itself: now, today, stages, thresholds, names."""
 
     def __init__(self, *, organisation, options: BoardOptions, thresholds, now):
+        self.organisation = organisation
         self.now = now
         self.today = organisation_today(organisation=organisation, now=now)
         self.stage_by_id = options.stage_by_id
@@ -544,8 +558,14 @@ def union_ids(querysets: list[QuerySet]) -> list[int]:
 def _cards_by_ids(ids: list[int], ctx: _Context) -> list[Card]:
     if not ids:
         return []
+    from customers.selectors import waiting_units_by_line_item
+
     items = LineItem.objects.filter(id__in=ids).select_related("order").only(*CARD_FIELDS)
-    return [_card(item, ctx) for item in items]
+    cards = [_card(item, ctx) for item in items]
+    waiting = waiting_units_by_line_item(organisation=ctx.organisation, line_item_ids=[c.id for c in cards])
+    for card in cards:
+        card.waiting_units = waiting.get(card.id, 0)
+    return cards
 
 
 # --- the stage board ---------------------------------------------------------------------------
