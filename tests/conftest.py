@@ -92,3 +92,12 @@ def fresh_sandbox():
 
 def which(name: str) -> str | None:
     return shutil.which(name)
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """One headless Chromium for the whole run (Playwright's sync API allows one per thread)."""
+    from tests.browsers import chromium
+
+    with chromium() as browser:
+        yield browser

@@ -1,31 +1,9 @@
 """Browser fixtures: Debian's Chromium driven by Playwright's sync API, logged in to the live server."""
-import os
 
 import pytest
 from django.test import Client
 
-from tests.conftest import require_in_ci
 from tests.production.conftest import board_data, clear_cache  # noqa: F401  (fixtures shared with the board tests)
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="session")
-def chromium_browser():
-    if not os.path.exists(CHROMIUM):
-        require_in_ci(f"{CHROMIUM} is missing (apt-get install chromium)")
-    # Playwright's sync API keeps an event loop in this thread; Django's ORM refuses to run in a
-    # thread with a running loop unless told that this is deliberate.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
 
 @pytest.fixture
 def browser_page(chromium_browser, live_server, transactional_db, user):

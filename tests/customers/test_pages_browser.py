@@ -1,37 +1,14 @@
 """The customer pages in Chromium: the list filters live with htmx, a customer fits a phone; screenshots kept."""
-import contextlib
-import os
 
-import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
 from customers.models import Agent, Contact
 from customers.services.demand import demand_links_rebuild
-from tests.conftest import require_in_ci
 from tests.customers.conftest import CustomerFactory, days, demand, production
 from tests.factories import MembershipFactory, OrganisationFactory, StageFactory, UserFactory
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@contextlib.contextmanager
-def chromium():
-    if not os.path.exists(CHROMIUM):
-        require_in_ci(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def session_cookie(user, live_server) -> dict:
@@ -70,32 +47,32 @@ def scene():
     return user, rosa
 
 
-def test_customer_pages_in_a_browser(live_server, artifacts_dir):
+def test_customer_pages_in_a_browser(live_server, artifacts_dir, chromium_browser):
     user, rosa = scene()
     cookie = session_cookie(user, live_server)
-    with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.context.add_cookies([cookie])
-        page.goto(f"{live_server.url}/customers/")
-        assert page.get_by_role("link", name="Rosa Stork").is_visible()
-        # Typing filters the list in place (htmx) and puts the filter in the URL.
-        page.get_by_label("Search").fill("rosa")
-        page.wait_for_url("**/customers/?*q=rosa*")
-        assert page.locator("#customer-results tbody tr").count() == 1
-        assert page.locator("#customer-results").get_by_text("2 at risk").is_visible()
-        page.screenshot(path=str(artifacts_dir / "customers-list.png"), full_page=True)
+    browser = chromium_browser
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.context.add_cookies([cookie])
+    page.goto(f"{live_server.url}/customers/")
+    assert page.get_by_role("link", name="Rosa Stork").is_visible()
+    # Typing filters the list in place (htmx) and puts the filter in the URL.
+    page.get_by_label("Search").fill("rosa")
+    page.wait_for_url("**/customers/?*q=rosa*")
+    assert page.locator("#customer-results tbody tr").count() == 1
+    assert page.locator("#customer-results").get_by_text("2 at risk").is_visible()
+    page.screenshot(path=str(artifacts_dir / "customers-list.png"), full_page=True)
 
-        page.get_by_role("link", name="Rosa Stork").click()
-        page.wait_for_url(f"**/customers/{rosa.uphance_id}/")
-        assert page.get_by_text("Ana Berg").is_visible() and page.get_by_text("Cora Agencies").is_visible()
-        chip = page.locator("a.stage-chip").first
-        assert chip.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(137, 215, 202)"
-        page.screenshot(path=str(artifacts_dir / "customer-detail.png"), full_page=True)
+    page.get_by_role("link", name="Rosa Stork").click()
+    page.wait_for_url(f"**/customers/{rosa.uphance_id}/")
+    assert page.get_by_text("Ana Berg").is_visible() and page.get_by_text("Cora Agencies").is_visible()
+    chip = page.locator("a.stage-chip").first
+    assert chip.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(137, 215, 202)"
+    page.screenshot(path=str(artifacts_dir / "customer-detail.png"), full_page=True)
 
-        phone = browser.new_page(viewport={"width": 390, "height": 844})
-        phone.context.add_cookies([cookie])
-        phone.goto(f"{live_server.url}/customers/{rosa.uphance_id}/")
-        phone.screenshot(path=str(artifacts_dir / "customer-detail-390.png"), full_page=True)
-        assert phone.get_by_text("SO 1100").is_visible()
-        # The sales orders fit a phone: nothing in the page content scrolls sideways.
-        assert phone.evaluate("document.querySelector('main').scrollWidth") <= 390
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.context.add_cookies([cookie])
+    phone.goto(f"{live_server.url}/customers/{rosa.uphance_id}/")
+    phone.screenshot(path=str(artifacts_dir / "customer-detail-390.png"), full_page=True)
+    assert phone.get_by_text("SO 1100").is_visible()
+    # The sales orders fit a phone: nothing in the page content scrolls sideways.
+    assert phone.evaluate("document.querySelector('main').scrollWidth") <= 390
