@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.decorators import organisation_required
+from customers.shipup_selectors import shipup_logs_attach
 
 from .forms import CustomerFilterForm
 from .selectors import customer_get, customer_open_orders, customers_list
@@ -32,4 +33,5 @@ def customer_detail(request, uphance_id: int):
     if customer is None:
         raise Http404("No such customer in this organisation.")
     orders = customer_open_orders(organisation=request.organisation, customer=customer)
+    shipup_logs_attach(sales_orders=orders)  # every order's Shipup push log in one query
     return render(request, "customers/detail.html", {"customer": customer, "orders": orders})

@@ -37,3 +37,18 @@ def test_cards_show_how_many_customer_units_wait_and_the_filters_live_in_the_url
     assert 'name="waiting"' in html and "checked" in html
     risky = logged_in_client.get(reverse("board"), {"group": "stage", "swimlane": "none", "at_risk": "1"}).content.decode()
     assert "3 for customers" in risky and "4 for customers" not in risky
+
+
+def test_the_customer_page_shows_each_sales_orders_shipup_push_log(logged_in_client, organisation):
+    from customers.shipup_models import ShipupPush
+    from tests.customers.factories_shipup import waiting_order
+
+    so = waiting_order(organisation, stage_name="Sewing")
+    ShipupPush.objects.create(
+        organisation=organisation, sales_order=so, outcome=ShipupPush.Outcome.REJECTED, status_code="in_production",
+        reason="Sewing at Bolide", payload_hash="h", payload={}, response_status=400,
+        error="fulfillments.0.trackers.1.tracking_number: Wrong data type <b>",
+    )
+    html = logged_in_client.get(f"/customers/{so.customer.uphance_id}/").content.decode()
+    assert "Rejected by Shipup" in html and "in_production" in html
+    assert "fulfillments.0.trackers.1.tracking_number: Wrong data type &lt;b&gt;" in html
