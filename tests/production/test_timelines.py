@@ -49,7 +49,7 @@ def test_order_timeline_puts_every_stage_on_one_axis(board_data, organisation):
 
 def test_stage_times_out_of_order_still_draw(organisation):
     order = ProductionOrderFactory(organisation=organisation)
-    stage = StageFactory(organisation=organisation, name="Cutting", colour="not-a-colour")
+    stage = StageFactory(organisation=organisation, name="Cutting", colour="notcolr")
     item = staged_line_item(order=order, status="in_progress", stage=None)
     now = timezone.now()
     StagePeriodFactory(line_item=item, stage=stage, sequence=0, is_current=False, status="completed",
