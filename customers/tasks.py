@@ -58,4 +58,4 @@ def demand_links_rebuild_task(organisation_id: int):
     shipup_push_start(organisation=organisation)
     return links
 
-from .shipup_tasks import *  # noqa: E402,F401,F403
+from .shipup_tasks import *  # noqa: E402, F403

@@ -111,7 +111,7 @@ class SavedViewForm(forms.ModelForm):
     class Meta:
         model = SavedView
         fields = ("name", "query")
-        widgets = {"query": forms.HiddenInput}  # noqa: RUF012 (Django reads it)
+        widgets = {"query": forms.HiddenInput}
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

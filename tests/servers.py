@@ -63,14 +63,14 @@ class PostgresServer:
     def url(self) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/seamline"
 
-    def start(self) -> "PostgresServer":
+    def start(self) -> PostgresServer:
         bin_dir = self.bin_dir()
         data = self.dir / "data"
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
         subprocess.run(_as_postgres_user([str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
                                           "-E", "UTF8", "--no-sync"]), check=True, capture_output=True)
-        self.log = open(self.dir / "postgres.log", "w")  # noqa: SIM115
+        self.log = open(self.dir / "postgres.log", "w")
         self.process = subprocess.Popen(
             _as_postgres_user([str(bin_dir / "postgres"), "-D", str(data), "-p", str(self.port), "-h", "127.0.0.1",
                                "-k", str(self.dir), "-c", "fsync=off", "-c", "synchronous_commit=off",
@@ -115,7 +115,7 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> "RedisServer":
+    def start(self) -> RedisServer:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

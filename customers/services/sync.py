@@ -32,8 +32,8 @@ from django.utils import timezone
 from customers.models import Customer, DemandLink, SalesOrder
 from integrations.uphance import errors as uphance_errors
 from production.models import SyncRun
-from production.services.sync import sync_execute
 from production.services.sync import seasons_sync as production_seasons_sync
+from production.services.sync import sync_execute
 from production.services.sync_log import (
     Counts,
     SyncLocked,

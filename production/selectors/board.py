@@ -293,7 +293,10 @@ def item_filters_q(
         q &= _text_q(organisation=organisation, text=filters.q)
     if filters.waiting or filters.at_risk:
         # Customer demand lives in the customers app (it builds on production, not the reverse).
-        from customers.selectors import line_items_with_customers_at_risk, line_items_with_waiting_customers
+        from customers.selectors import (
+            line_items_with_customers_at_risk,
+            line_items_with_waiting_customers,
+        )
 
         if filters.waiting:
             q &= Q(id__in=line_items_with_waiting_customers(organisation=organisation))

@@ -272,7 +272,7 @@ def order_detail(*, organisation, order: ProductionOrder, now: dt.datetime | Non
         )
         rows_periods.append((row, periods[item.id]))
     timeline = _timeline(rows_periods, now, zone)
-    for view, row in zip(views, timeline.rows):
+    for view, row in zip(views, timeline.rows, strict=False):
         view.periods = row.periods
     late = order.is_late(today)
     expected = order.expected_date

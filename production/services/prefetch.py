@@ -37,7 +37,7 @@ def prefetched(pages: Iterable[T], *, depth: int = 1) -> Iterator[T]:
                 if stop.is_set():
                     return
             buffer.put(("done", _DONE))
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+        except BaseException as exc:
             buffer.put(("error", exc))
         finally:
             connections.close_all()  # a token refresh may have used the database here

@@ -236,7 +236,7 @@ def summary_delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -
         message = summary_message_build(delivery=delivery, now=now)
         message.connection = _connection()
         message.send(fail_silently=False)
-    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the delivery, none is lost
+    except Exception as exc:
         permanent = _is_permanent(exc)
         error = _error_text(exc)
         if permanent or delivery.attempts >= MAX_ATTEMPTS:

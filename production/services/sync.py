@@ -25,6 +25,7 @@ from production.models import LineItem, ProductionOrder, Season, SyncRun
 from production.models.orders import StageStatus
 from production.signals import production_synced
 
+from .prefetch import prefetched
 from .sync_log import (
     Counts,
     SyncLocked,
@@ -35,7 +36,6 @@ from .sync_log import (
     sync_run_open,
     sync_run_progress,
 )
-from .prefetch import prefetched
 from .upsert import StageBook, line_item_stages_write, production_orders_upsert
 
 logger = logging.getLogger(__name__)

@@ -441,7 +441,7 @@ def stage_periods_write(*, organisation, changed, book: StageBook, now) -> int:
     for p in StagePeriod.objects.filter(line_item_id__in=[r.pk for r, _, _ in changed]):
         current[(p.line_item_id, p.sequence)] = p
     write, keep = [], set()
-    for row, line, state in changed:
+    for row, _line, state in changed:
         entries = state["_entries"]
         for sequence, entry in enumerate(entries):
             stage = book.by_name.get(entry.name) if entry.name else None

@@ -1,3 +1,3 @@
 """Celery tasks, one module per area; autodiscovery imports this package, so import them all here."""
-from .summaries import *
-from .sync import *
+from .summaries import *  # noqa: F403
+from .sync import *  # noqa: F403

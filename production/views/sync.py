@@ -5,7 +5,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import manager_required, organisation_required
 from production.models import SyncRun
-from production.selectors.sync import data_fresh_at, sync_issues_open, sync_runs_active, sync_runs_latest
+from production.selectors.sync import (
+    data_fresh_at,
+    sync_issues_open,
+    sync_runs_active,
+    sync_runs_latest,
+)
 from production.services.sync import production_sync_start
 
 STARTABLE = {

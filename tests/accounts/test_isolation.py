@@ -273,7 +273,7 @@ def candidates_for(kwarg: str, objects: dict[type, list], excluded: set) -> list
 
 def fills(endpoint: Endpoint, objects, excluded) -> list[dict]:
     per_kwarg = []
-    for converter_name, kwarg in endpoint.kwargs:
+    for _converter_name, kwarg in endpoint.kwargs:
         converter = endpoint.converters.get(kwarg)
         values = candidates_for(kwarg, objects, excluded)
         if converter is not None:

@@ -5,6 +5,7 @@ from django.test import Client
 
 from tests.production.conftest import board_data, clear_cache  # noqa: F401  (fixtures shared with the board tests)
 
+
 @pytest.fixture
 def browser_page(chromium_browser, live_server, transactional_db, user):
     """A page of a fresh browser context at 1280×800, logged in as the manager."""

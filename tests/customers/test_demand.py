@@ -63,8 +63,8 @@ def test_demand_beyond_the_first_production_spills_over_to_the_next(organisation
     relaxed = demand(organisation, units=6, cancel=days(60))
     demand_links_rebuild(organisation=organisation)
     # The most urgent order is served first.
-    assert [(l.line_quantity, l.units) for l in links(sales_order_quantity=urgent)] == [(first, 8), (later, 0)]
-    assert [(l.line_quantity, l.units) for l in links(sales_order_quantity=relaxed)] == [(first, 2), (later, 4)]
+    assert [(link.line_quantity, link.units) for link in links(sales_order_quantity=urgent)] == [(first, 8), (later, 0)]
+    assert [(link.line_quantity, link.units) for link in links(sales_order_quantity=relaxed)] == [(first, 2), (later, 4)]
 
 
 def test_same_expected_date_is_decided_by_the_production_order_id_and_no_date_comes_last(organisation):

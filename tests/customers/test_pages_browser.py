@@ -10,7 +10,6 @@ from tests.customers.conftest import CustomerFactory, days, demand, production
 from tests.factories import MembershipFactory, OrganisationFactory, StageFactory, UserFactory
 
 
-
 def session_cookie(user, live_server) -> dict:
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)

@@ -172,7 +172,7 @@ def test_columns_ship_a_first_slice_then_show_more(board_data, organisation):
 
 
 def test_swimlane_cells_are_sliced_too(board_data, organisation):
-    for n in range(LANE_SLICE + 3):
+    for _n in range(LANE_SLICE + 3):
         staged_line_item(order=board_data.late_order, stage=board_data.cutting, days_in_stage=1)
     board = _board(board_data)
     cell = next(c for c in board.lanes[0].cells if c.column.label == "Cutting")

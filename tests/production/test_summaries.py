@@ -326,7 +326,7 @@ def test_concurrent_dispatchers_in_threads_send_one_email():
             barrier.wait(timeout=10)
             for delivery in busy_wait(lambda: summary_deliveries_claim_due(now=now)):
                 busy_wait(lambda d=delivery: summary_delivery_send(delivery_id=d.id, now=now))
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
         finally:
             connection.close()

@@ -7,7 +7,6 @@ from tests.factories import LineItemFactory
 from tests.production.test_summaries import make_summary, summary_data_set
 
 
-
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [720, 390])
 def test_summary_email_screenshot(organisation, user, artifacts_dir, settings, width, monkeypatch, chromium_browser):

@@ -2,7 +2,14 @@
 import pytest
 from django.db import connection
 
-from production.models import LineItem, LineQuantity, ProductionOrder, StagePeriod, SyncIssue, SyncRun
+from production.models import (
+    LineItem,
+    LineQuantity,
+    ProductionOrder,
+    StagePeriod,
+    SyncIssue,
+    SyncRun,
+)
 from production.services import sync_log
 from production.services.sync import SyncLocked, production_sync
 from tests.production.sync_helpers import SANDBOX_ORG, assert_matches_truth, sandbox_client

@@ -55,7 +55,7 @@ def wait_for(what: str, check, *, timeout: float, every: float = 0.2, proc=None)
             result = check()
             if result:
                 return result
-        except Exception as exc:  # noqa: BLE001 - the thing is not up yet
+        except Exception as exc:
             last_error = exc
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_error!r})")
@@ -64,7 +64,7 @@ def wait_for(what: str, check, *, timeout: float, every: float = 0.2, proc=None)
 class Process:
     def __init__(self, name: str, argv: list[str], *, env: dict, log: Path, stop_signal=signal.SIGTERM):
         self.name, self.argv, self.log_path, self.stop_signal = name, argv, log, stop_signal
-        self.log = open(log, "ab")  # noqa: SIM115 - closed in stop()
+        self.log = open(log, "ab")
         self.popen = subprocess.Popen(
             argv, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: killpg reaches a worker's children too

@@ -191,7 +191,7 @@ class Command(BaseCommand):
                 quantity_count += len(quantities)
                 quantities = []
 
-        for item, (kind, current, started, units) in zip(created_items, plans):
+        for item, (kind, current, started, units) in zip(created_items, plans, strict=False):
             sizes = SIZES[rng.randint(0, 1) : rng.randint(3, 5)]
             for position, size in enumerate(sizes):
                 quantities.append(LineQuantity(

@@ -19,7 +19,16 @@ from django.db import transaction
 
 from accounts.models import Organisation
 from integrations.uphance.client import UphanceClient
-from production.models import LineItem, LineQuantity, Manufacturer, ProductionOrder, Season, Stage, StagePeriod, SyncRun
+from production.models import (
+    LineItem,
+    LineQuantity,
+    Manufacturer,
+    ProductionOrder,
+    Season,
+    Stage,
+    StagePeriod,
+    SyncRun,
+)
 from production.services.sync import production_sync
 from production.services.upsert import production_orders_upsert, stage_status_of
 
@@ -137,8 +146,9 @@ class Command(BaseCommand):
     def _fetch_only(self, url) -> float:
         client = self._client(url)
         started = time.perf_counter()
+        records = 0
         for page in client.production_order_pages(include_stages=True):
-            page.records  # downloaded and parsed, nothing stored
+            records += len(page.records)  # downloaded and parsed, nothing stored
         return time.perf_counter() - started
 
     def _organisation(self, name, created) -> Organisation:

@@ -54,8 +54,8 @@ class Command(BaseCommand):
             call_command("demo_setup")
             organisation = Organisation.objects.filter(uphance_connection__isnull=False).order_by("pk").first()
             if organisation and not SyncRun.objects.filter(organisation=organisation).exists():
-                from customers.services.sync import customers_sync_start  # noqa: PLC0415
-                from production.services.sync import production_sync_start  # noqa: PLC0415
+                from customers.services.sync import customers_sync_start
+                from production.services.sync import production_sync_start
 
                 production_sync_start(organisation=organisation, kind=SyncRun.Kind.PRODUCTION_FULL, trigger=SyncRun.Trigger.CONNECT)
                 customers_sync_start(organisation=organisation, kind=SyncRun.Kind.CUSTOMERS, trigger=SyncRun.Trigger.CONNECT)
