@@ -19,3 +19,13 @@ def schedules_ensure(sender, app_config=None, **kwargs):
     except ImportError:  # the summaries area is optional
         return
     summary_dispatch_schedule_ensure()
+
+
+@receiver(production_synced)
+def board_warm_after_sync(sender, organisation, run, **kwargs):
+    from django.db import transaction
+
+    from production.tasks.board import board_warm_task
+
+    organisation_id = organisation.pk
+    transaction.on_commit(lambda: board_warm_task.delay(organisation_id))

@@ -15,6 +15,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 TEST_ARTIFACTS_DIR = BASE_DIR / "var" / "test-artifacts"
+# Per process: database ids repeat from test to test, so cached boards must not outlive the run.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Static files straight from the app directories (no collectstatic needed outside production).
 WHITENOISE_USE_FINDERS = True

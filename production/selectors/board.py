@@ -167,9 +167,13 @@ class StuckThreshold:
 
 
 def board_version(*, organisation) -> int:
-    """Id of the organisation's most recently finished sync run (0 before the first)."""
+    """Id of the organisation's most recent finished sync run that changed data (0 before the first).
+
+    Runs that found nothing new (most polls) leave the version, and so the cached board, as it is.
+    """
     run_id = (
         SyncRun.objects.filter(organisation=organisation, finished_at__isnull=False)
+        .filter(Q(created__gt=0) | Q(updated__gt=0) | Q(removed__gt=0))
         .order_by("-finished_at", "-id")
         .values_list("id", flat=True)
         .first()
@@ -1220,3 +1224,24 @@ def board_export_rows(*, organisation, filters: BoardFilters, now: dt.datetime |
 
 def saved_views_for(*, organisation, user) -> list[SavedView]:
     return list(SavedView.objects.filter(organisation=organisation, user=user).order_by("name"))
+
+
+def board_warm(*, organisation) -> int:
+    """Fill the cache for the boards people open first: the default board and every saved default view.
+
+    Run after a sync that changed data, so the first person to open the board after it does not
+    wait for the aggregate over every line item. Returns how many boards were computed.
+    """
+    from production.models import SavedView
+
+    options = board_options(organisation=organisation)
+    queries = {""} | set(
+        SavedView.objects.filter(organisation=organisation, is_default=True).values_list("query", flat=True)
+    )
+    warmed = 0
+    for query in queries:
+        filters = board_filters_from_query(organisation=organisation, query=query)
+        if filters.group == "stage":
+            stage_board(organisation=organisation, filters=filters, options=options)
+            warmed += 1
+    return warmed

@@ -120,7 +120,7 @@ def test_live_refresh_after_a_sync_keeps_filters_and_scroll(browser_page, busy_b
     staged_line_item(order=busy_board.late_order, stage=busy_board.sewing, days_in_stage=1,
                      product_name="Arrived with the sync")
     SyncRun.objects.create(organisation=busy_board.organisation, kind="production_open", outcome="succeeded",
-                           finished_at=timezone.now())
+                           finished_at=timezone.now(), created=1)
     expect(page.get_by_text("Arrived with the sync")).to_be_visible(timeout=15_000)
     expect(page.locator("#board-totals")).to_contain_text("9 line items")
     assert "late=1" in page.url

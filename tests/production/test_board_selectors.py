@@ -91,7 +91,7 @@ def test_too_little_history_falls_back_to_a_default(board_data, organisation):
     assert thresholds[board_data.packing.id].source == "default"
 
 
-def test_p90_is_cached_until_the_next_sync_finishes(board_data, organisation):
+def test_p90_is_cached_until_the_next_sync_that_changed_data(board_data, organisation):
     packing = board_data.packing
     assert stuck_thresholds(organisation=organisation, stages=[packing])[packing.id].source == "default"
     for days in range(1, 8):
@@ -100,7 +100,7 @@ def test_p90_is_cached_until_the_next_sync_finishes(board_data, organisation):
     # Same sync state: the cached figure stands (one bounded query per sync, not per request).
     assert stuck_thresholds(organisation=organisation, stages=[packing])[packing.id].source == "default"
     SyncRun.objects.create(organisation=organisation, kind="production_stages", outcome="succeeded",
-                           finished_at=timezone.now())
+                           finished_at=timezone.now(), updated=7)
     assert stuck_thresholds(organisation=organisation, stages=[packing])[packing.id].source == "p90"
 
 
@@ -293,3 +293,29 @@ def test_sparse_cells_get_the_same_cards_by_a_ranked_query(board_data, monkeypat
     dense = picked()
     monkeypatch.setattr("production.selectors.board.DENSE_SCAN_ROWS", -1)
     assert picked() == dense
+
+
+def test_only_runs_that_changed_data_move_the_board_version(organisation):
+    from production.models import SyncRun
+    from production.selectors.board import board_version
+
+    base = board_version(organisation=organisation)
+    quiet = SyncRun.objects.create(organisation=organisation, kind="production_new", outcome="succeeded",
+                                   finished_at=timezone.now())
+    assert board_version(organisation=organisation) == base  # a poll that found nothing keeps the cache
+    busy = SyncRun.objects.create(organisation=organisation, kind="production_stages", outcome="succeeded",
+                                  finished_at=timezone.now(), updated=3)
+    assert board_version(organisation=organisation) == busy.pk != quiet.pk
+
+
+def test_a_sync_that_changed_data_warms_the_default_boards(board_data, organisation, user, django_assert_max_num_queries):
+    from django.core.cache import cache
+
+    from production.models import SavedView
+    from production.selectors.board import board_warm
+
+    SavedView.objects.create(organisation=organisation, user=user, name="Mine", query="group=stage&swimlane=season",
+                             is_default=True)
+    cache.clear()
+    assert board_warm(organisation=organisation) == 2
+    assert len(cache._cache) > 0  # the snapshots the first visitor would have computed

@@ -205,7 +205,7 @@ def test_live_poll_answers_204_until_a_sync_finishes(logged_in_client, board_dat
     poll = re.search(r'id="board-poller" hx-get="([^"]+)"', html).group(1)
     assert logged_in_client.get(poll, **HX).status_code == 204
     run = SyncRun.objects.create(organisation=organisation, kind="production_open", outcome="succeeded",
-                                 finished_at=timezone.now())
+                                 finished_at=timezone.now(), updated=1)
     changed = logged_in_client.get(poll, **HX)
     assert changed.status_code == 200 and "board-updated" in changed["HX-Trigger"]
     assert f"?v={run.id}" in _text(changed)
