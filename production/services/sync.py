@@ -179,7 +179,18 @@ class PageWriter:
         self.total_count: int | None = None
 
     def take(self, page) -> None:
-        now = timezone.now()
+        """A page of the pass's own listing: absorb it, then report progress."""
+        self.absorb(page)
+        self.pages += 1
+        self.total_count = page.total_count
+        if self.run is not None:
+            sync_run_progress(run=self.run, counts=self.counts, pages=self.pages,
+                              pages_total=page.total_pages, requests=self.client.request_count)
+            if self.progress:
+                self.progress(self.run)
+
+    def absorb(self, page) -> None:
+        """Record the page's unreadable records as issues and upsert the rest."""
         if self.ceiling is not None:
             page.records = [o for o in page.records if o.id <= self.ceiling]
             page.errors = [e for e in page.errors if not (str(e.record_id).isdigit() and int(e.record_id) > self.ceiling)]
@@ -193,14 +204,7 @@ class PageWriter:
                     run=self.run, record_type=bad.record_type or "production_order", record_id=bad.record_id,
                     field=bad.field or "", reason=bad.message or str(bad), excerpt=bad.excerpt or "",
                 )
-        self.write(page.records, now=now)
-        self.pages += 1
-        self.total_count = page.total_count
-        if self.run is not None:
-            sync_run_progress(run=self.run, counts=self.counts, pages=self.pages,
-                              pages_total=page.total_pages, requests=self.client.request_count)
-            if self.progress:
-                self.progress(self.run)
+        self.write(page.records, now=timezone.now())
 
     def write(self, records, *, now) -> None:
         if not records:
@@ -295,17 +299,18 @@ def _open_orders(*, organisation, client, run, progress) -> Counts:
     gone = held_open - writer.seen
     if gone:
         orders = list(ProductionOrder.objects.filter(organisation=organisation, uphance_id__in=list(gone)[:LOOKUP_CAP]))
-        writer.counts.add(_lookup_orders(organisation=organisation, client=client, run=run, orders=orders, writer=writer))
+        writer.counts.add(_lookup_orders(organisation=organisation, client=client, run=run, orders=orders))
     return writer.counts
 
 
-def _lookup_orders(*, organisation, client, run, orders, writer: PageWriter | None = None) -> Counts:
+def _lookup_orders(*, organisation, client, run, orders) -> Counts:
+    """Fetch held orders one by one (by number, the only per-order lookup), leaving the run's page progress alone."""
     own = PageWriter(organisation=organisation, client=client, run=run, progress=None)
     for order in orders:
         for page in client.production_order_pages(q=order.number, include_stages=True):
             page.records = [o for o in page.records if o.id == order.uphance_id]
             page.errors = [e for e in page.errors if str(e.record_id) == str(order.uphance_id)]
-            own.take(page) if run is not None else own.write(page.records, now=timezone.now())
+            own.absorb(page)
     return own.counts
 
 

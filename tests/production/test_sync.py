@@ -187,3 +187,18 @@ def test_sqlite_or_postgres_keeps_one_row_per_uphance_id(organisation, fresh_san
     with connection.cursor() as cursor:
         cursor.execute("SELECT uphance_id, COUNT(*) FROM production_lineitem GROUP BY organisation_id, uphance_id HAVING COUNT(*) > 1")
         assert cursor.fetchall() == []
+
+
+def test_one_order_is_refreshed_on_its_own_as_a_webhook_asks(organisation, fresh_sandbox):
+    from production.services.sync import production_order_refresh
+
+    client = sandbox_client(fresh_sandbox)
+    run(organisation, client, Kind.PRODUCTION_FULL)
+    fresh_sandbox.state.advance(hours=24 * 45)
+    truth = {o["id"]: o for o in fresh_sandbox.state.truth_production_orders(SANDBOX_ORG)}
+    held = {o.uphance_id: o for o in ProductionOrder.objects.filter(organisation=organisation)}
+    moved = next(i for i, o in truth.items() if i in held and held[i].delivery_status_raw != o["delivery_status"])
+    before = client.request_count
+    counts = production_order_refresh(organisation=organisation, uphance_order_id=moved, client=client)
+    assert counts.updated == 1 and client.request_count - before == 1  # one search by its number
+    assert ProductionOrder.objects.get(uphance_id=moved).delivery_status_raw == truth[moved]["delivery_status"]
