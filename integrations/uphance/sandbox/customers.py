@@ -258,18 +258,10 @@ def render_sales_order(
             size = product.sizes[size_slot]
             qty = rng.randint(1, produced)
             sku_id = org.sku_id(product, line.colour_slot, size_slot)
-            quantities.append(
-                {
-                    "id": org.ids.sales_line_quantity + (i * 4 + k) * 8 + size_slot,
-                    "size": size,
-                    "quantity": qty,
-                    "sku_number": f"{product.identifier.upper()}-{colour_code}-{size}",
-                    "sku_id": sku_id,
-                    "upc_number": f"11236{sku_id % 10**8:08d}" if product.has_upc else "",
-                    "inventory_id": org.ids.inventory + (sku_id - org.ids.sku) * 4,
-                    "bundle_components": [],
-                }
-            )
+            quantities.append(_sales_quantity(
+                org, product, colour_code, size=size, quantity=qty, sku_id=sku_id,
+                quantity_id=org.ids.sales_line_quantity + (i * 4 + k) * 8 + size_slot,
+            ))
             total_quantity += qty
             items_total += price * qty
             items_tax += unit_tax * qty
@@ -466,18 +458,9 @@ def build_sales_order(
                 )
             size = product.sizes[sku[2]]
             sku_id = int(q["sku_id"])
-            quantities.append(
-                {
-                    "id": None,
-                    "size": size,
-                    "quantity": qty,
-                    "sku_number": f"{product.identifier.upper()}-{colour_code}-{size}",
-                    "sku_id": sku_id,
-                    "upc_number": f"11236{sku_id % 10**8:08d}" if product.has_upc else "",
-                    "inventory_id": org.ids.inventory + (sku_id - org.ids.sku) * 4,
-                    "bundle_components": [],
-                }
-            )
+            quantities.append(_sales_quantity(
+                org, product, colour_code, size=size, quantity=qty, sku_id=sku_id, quantity_id=None,
+            ))
             total_quantity += qty
             items_total += price * qty
             items_tax += unit_tax * qty
@@ -566,3 +549,17 @@ def _date_or_none(value) -> str | None:
         return datetime.strptime(str(value)[:10], "%Y-%m-%d").date().isoformat()
     except ValueError:
         raise SandboxError(422, f"invalid date {value!r}") from None
+
+
+def _sales_quantity(org, product, colour_code: str, *, size: str, quantity: int, sku_id: int, quantity_id) -> dict:
+    """One size of a sales-order line, shaped as the Orders API's example (generated and POSTed orders alike)."""
+    return {
+        "id": quantity_id,
+        "size": size,
+        "quantity": quantity,
+        "sku_number": f"{product.identifier.upper()}-{colour_code}-{size}",
+        "sku_id": sku_id,
+        "upc_number": f"11236{sku_id % 10**8:08d}" if product.has_upc else "",
+        "inventory_id": org.ids.inventory + (sku_id - org.ids.sku) * 4,
+        "bundle_components": [],
+    }
