@@ -33,7 +33,7 @@ from customers.models import Customer, DemandLink, SalesOrder
 from integrations.uphance import errors as uphance_errors
 from production.models import SyncRun
 from production.services.sync import seasons_sync as production_seasons_sync
-from production.services.sync import sync_execute
+from production.services.sync import sync_execute, sync_start
 from production.services.sync_log import (
     Counts,
     SyncLocked,
@@ -82,14 +82,7 @@ def customers_sync_start(*, organisation, kind: str, trigger: str = SyncRun.Trig
     kind = ALIASES.get(kind, kind)
     if kind not in PASSES:
         raise ValueError(f"unknown customers sync kind {kind!r}")
-    run = SyncRun.objects.create(organisation=organisation, kind=kind, trigger=trigger, outcome=SyncRun.Outcome.QUEUED)
-
-    def enqueue():
-        result = customers_sync_task.delay(organisation.pk, kind, trigger, run.pk)
-        SyncRun.objects.filter(pk=run.pk, task_id="").update(task_id=result.id or "")
-
-    transaction.on_commit(enqueue)
-    return run
+    return sync_start(organisation=organisation, kind=kind, trigger=trigger, task=customers_sync_task)
 
 
 def customers_sync(

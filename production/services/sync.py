@@ -57,13 +57,18 @@ class SyncPaused(Exception):
 # --- entry points ---------------------------------------------------------------------------------
 
 def production_sync_start(*, organisation, kind: str = Kind.PRODUCTION_FULL, trigger: str = SyncRun.Trigger.MANUAL) -> SyncRun:
-    """Queue a sync of `kind` on Celery (after commit) and return its run, shown as queued until it starts."""
+    """Queue a production sync of `kind` on Celery (after commit); its run shows as queued until it starts."""
     from production.tasks.sync import production_sync_task
 
+    return sync_start(organisation=organisation, kind=kind, trigger=trigger, task=production_sync_task)
+
+
+def sync_start(*, organisation, kind: str, trigger: str, task) -> SyncRun:
+    """Create a queued run and, after commit, send `task(organisation_id, kind, trigger, run_id)` to Celery."""
     run = SyncRun.objects.create(organisation=organisation, kind=kind, trigger=trigger, outcome=SyncRun.Outcome.QUEUED)
 
     def enqueue():
-        result = production_sync_task.delay(organisation.pk, kind, trigger, run.pk)
+        result = task.delay(organisation.pk, kind, trigger, run.pk)
         SyncRun.objects.filter(pk=run.pk, task_id="").update(task_id=result.id or "")
 
     transaction.on_commit(enqueue)
@@ -368,5 +373,5 @@ PASSES = {
 
 __all__ = [
     "PRODUCTION_KINDS", "SyncLocked", "SyncPaused", "production_order_refresh", "production_order_refresh_start",
-    "production_orders_mark_removed", "production_sync", "production_sync_start", "seasons_sync", "sync_execute",
+    "production_orders_mark_removed", "production_sync", "production_sync_start", "seasons_sync", "sync_execute", "sync_start",
 ]
