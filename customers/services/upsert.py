@@ -545,22 +545,21 @@ def sales_orders_upsert(*, organisation, orders: Sequence[payloads.SalesOrder], 
 
 def sales_orders_mark_removed(*, organisation, uphance_ids: Iterable[int], now=None) -> int:
     """Sales orders Uphance no longer returns: kept, but closed and marked removed."""
-    now = now or timezone.now()
-    ids = list(uphance_ids)
-    removed = 0
-    for start in range(0, len(ids), BATCH):
-        removed += SalesOrder.objects.filter(
-            organisation=organisation, uphance_id__in=ids[start : start + BATCH], removed_at__isnull=True
-        ).update(removed_at=now, is_open=False, at_risk=False, risk_reason="")
-    return removed
+    return _mark_removed(SalesOrder, organisation=organisation, uphance_ids=uphance_ids, now=now,
+                         is_open=False, at_risk=False, risk_reason="")
 
 
 def customers_mark_removed(*, organisation, uphance_ids: Iterable[int], now=None) -> int:
+    """Customers Uphance no longer returns: kept, marked removed."""
+    return _mark_removed(Customer, organisation=organisation, uphance_ids=uphance_ids, now=now)
+
+
+def _mark_removed(model, *, organisation, uphance_ids: Iterable[int], now=None, **also) -> int:
     now = now or timezone.now()
     ids = list(uphance_ids)
     removed = 0
     for start in range(0, len(ids), BATCH):
-        removed += Customer.objects.filter(
+        removed += model.objects.filter(
             organisation=organisation, uphance_id__in=ids[start : start + BATCH], removed_at__isnull=True
-        ).update(removed_at=now)
+        ).update(removed_at=now, **also)
     return removed

@@ -5,7 +5,6 @@ import factory
 from django.utils import timezone
 
 from customers.models import Customer, SalesOrder, SalesOrderLine, SalesOrderQuantity
-from integrations.uphance.client import UphanceClient
 from tests.factories import (
     LineItemFactory,
     LineQuantityFactory,
@@ -13,15 +12,7 @@ from tests.factories import (
     OrganisationFactory,
     ProductionOrderFactory,
 )
-
-SANDBOX_ORG = 35802
-
-
-def sandbox_client(server) -> UphanceClient:
-    client = UphanceClient(server.url, max_requests_per_second=0)
-    client.authenticate(email="solo@sandbox.test", password="sandbox")
-    client.set_current_organisation(SANDBOX_ORG)
-    return client
+from tests.production.sync_helpers import SANDBOX_ORG, sandbox_client  # noqa: F401  (used by the sync tests)
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):
