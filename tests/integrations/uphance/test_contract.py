@@ -10,8 +10,9 @@ import pytest
 from integrations.uphance import errors
 from integrations.uphance.client import UphanceClient
 from integrations.uphance.payloads import status_key
+from tests.production.sync_helpers import SANDBOX_ORG, sandbox_client
 
-ORG = 35802
+ORG = SANDBOX_ORG
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +26,7 @@ def sandbox():
 
 @pytest.fixture
 def client(sandbox):
-    client = UphanceClient(sandbox.url, max_requests_per_second=0)
-    client.authenticate(email="solo@sandbox.test", password="sandbox")
-    client.set_current_organisation(ORG)
-    return client
+    return sandbox_client(sandbox)
 
 
 def orders(client, **filters):
@@ -41,10 +39,7 @@ def orders(client, **filters):
 
 @pytest.fixture(scope="module")
 def everything(sandbox):
-    client = UphanceClient(sandbox.url, max_requests_per_second=0)
-    client.authenticate(email="solo@sandbox.test", password="sandbox")
-    client.set_current_organisation(ORG)
-    return orders(client, include_stages=True)
+    return orders(sandbox_client(sandbox), include_stages=True)
 
 
 def test_connection_flow_and_organisations(sandbox):
