@@ -80,23 +80,3 @@ class UphanceConnection(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.status == self.Status.CONNECTED and bool(self.access_token)
-
-
-class WebhookEvent(models.Model):
-    """An Uphance webhook delivery, kept once: Uphance retries for 48 h and may repeat a delivery."""
-
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="webhook_events")
-    event = models.CharField(max_length=100)
-    body_sha256 = models.CharField(max_length=64)
-    uphance_object_id = models.BigIntegerField(null=True, blank=True)
-    handled = models.BooleanField(default=False)
-    received_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-received_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["organisation", "body_sha256"], name="webhook_event_body_unique")
-        ]
-
-    def __str__(self):
-        return f"{self.event} for {self.organisation} at {self.received_at:%Y-%m-%d %H:%M}"

@@ -1,7 +1,6 @@
 """Writes about organisations: connecting to Uphance, keeping its tokens, disconnecting."""
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -9,7 +8,7 @@ from datetime import datetime
 
 from cryptography.fernet import InvalidToken
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from integrations.uphance.client import Tokens, UphanceClient
@@ -17,7 +16,7 @@ from integrations.uphance.errors import AuthExpired, UphanceError
 from integrations.uphance.payloads import Organisation as UphanceOrganisation
 
 from .fields import fernet
-from .models import Membership, Organisation, UphanceConnection, WebhookEvent, webhook_secret_new
+from .models import Membership, Organisation, UphanceConnection, webhook_secret_new
 
 logger = logging.getLogger(__name__)
 
@@ -281,41 +280,3 @@ def uphance_client_for(*, organisation: Organisation) -> UphanceClient:
         max_requests_per_second=settings.UPHANCE_MAX_REQUESTS_PER_SECOND,
         on_tokens=lambda new: uphance_connection_tokens_save(organisation=organisation, tokens=new),
     )
-
-
-def uphance_webhook_receive(*, organisation: Organisation, body: bytes, payload: dict) -> str:
-    """Record one webhook delivery once; a receiving ticket refreshes its production order.
-
-    Returns "duplicate" for a delivery seen before, "queued" when a refresh was started,
-    "ignored" otherwise (unknown events, missing ids, no usable connection).
-    """
-    event = str(payload.get("event", ""))[:100]
-    object_id = None
-    if event.startswith("receiving_ticket_"):
-        ticket = payload.get("receiving_ticket")
-        raw_id = ticket.get("production_order_id") if isinstance(ticket, dict) else None
-        try:
-            object_id = int(raw_id) if raw_id is not None and not isinstance(raw_id, bool) else None
-        except (TypeError, ValueError):
-            object_id = None
-    try:
-        with transaction.atomic():
-            record = WebhookEvent.objects.create(
-                organisation=organisation,
-                event=event,
-                body_sha256=hashlib.sha256(body).hexdigest(),
-                uphance_object_id=object_id,
-            )
-    except IntegrityError:
-        return "duplicate"
-    connection = UphanceConnection.objects.filter(organisation=organisation).first()
-    if object_id is None or connection is None or not connection.is_usable:
-        return "ignored"
-    try:
-        from production.services.sync import production_order_refresh_start
-    except ImportError:  # the sync is not installed in this build
-        logger.warning("Webhook %s: production_order_refresh_start is not available", event)
-        return "ignored"
-    production_order_refresh_start(organisation=organisation, uphance_order_id=object_id)
-    WebhookEvent.objects.filter(pk=record.pk).update(handled=True)
-    return "queued"

@@ -1,10 +1,9 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views, webhooks
+from . import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -17,5 +16,4 @@ urlpatterns = [
         views.settings_uphance_webhook_rotate,
         name="settings_uphance_webhook_rotate",
     ),
-    path("webhooks/uphance/<str:secret>/", webhooks.uphance_webhook, name="uphance_webhook"),
 ]

@@ -18,8 +18,7 @@ from integrations.uphance.errors import InvalidCredentials, UphanceError
 from .decorators import admin_required
 from .forms import UphanceLoginForm, UphanceOrganisationForm
 from .middleware import SESSION_KEY
-from .models import Organisation, UphanceConnection, WebhookEvent
-from .selectors import organisation_overview
+from .models import Organisation, UphanceConnection
 from .services import (
     ConnectError,
     UphanceLogin,
@@ -29,17 +28,12 @@ from .services import (
     uphance_login_connect,
     uphance_webhook_secret_rotate,
 )
+from .signals import uphance_connected
 
 logger = logging.getLogger(__name__)
 
 # The session holds a pending Uphance login (tokens, never the password) only encrypted.
 PENDING_LOGIN_KEY = "uphance_pending_login"
-
-
-@require_GET
-def home(request):
-    context = {"overview": organisation_overview(organisation=request.organisation)} if request.organisation else {}
-    return render(request, "accounts/home.html", context)
 
 
 @require_GET
@@ -108,7 +102,7 @@ def _settings_page(request, *, login_form=None, organisation_form=None, status=2
             else None
         ),
         "webhook_events": (
-            WebhookEvent.objects.filter(organisation=request.organisation)[:10] if connection else []
+            request.organisation.webhook_events.all()[:10] if connection else []
         ),
         "sync_url": _url_or_none("sync"),
     }
@@ -141,12 +135,7 @@ def _connect(request, *, login: UphanceLogin, uphance_organisation_id: int):
     request.session.pop(PENDING_LOGIN_KEY, None)
     request.session[SESSION_KEY] = organisation.pk
 
-    from production.models import SyncRun
-    from production.services.sync import production_sync_start
-
-    production_sync_start(
-        organisation=organisation, kind=SyncRun.Kind.PRODUCTION_FULL, trigger=SyncRun.Trigger.CONNECT
-    )
+    uphance_connected.send(sender=_connect, organisation=organisation)  # the sync starts its first full pass
     messages.success(request, f"Connected to {organisation.name}. The first full sync has started.")
     return redirect(_url_or_none("sync") or "settings_uphance")
 

@@ -370,5 +370,3 @@ class DemandLink(models.Model):
 
     def __str__(self):
         return f"{self.units} units of SO {self.sales_order_id} on PO {self.production_order_id}"
-
-from .shipup_models import *  # noqa: E402, F403

@@ -224,7 +224,7 @@ def _filter_values(filters, key) -> list[str]:
 def _line_items_filtered(*, organisation, filters):
     """The board's line items for `filters` (its query string, or a dict of lists)."""
     try:
-        from production.selectors.board import line_items_filtered
+        from board.selectors.board import line_items_filtered
     except ImportError:  # pragma: no cover - the board's selectors not there
         return None
     if isinstance(filters, dict):

@@ -2,7 +2,7 @@
 from django.db import transaction
 from django.dispatch import receiver
 
-from production.signals import production_synced
+from production.sync.signals import production_synced
 
 
 @receiver(production_synced)

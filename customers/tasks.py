@@ -3,7 +3,7 @@ from celery import shared_task
 
 from accounts.models import Organisation
 from integrations.uphance.errors import RateLimited, ServerError, TransportError
-from production.models import SyncRun
+from production.sync.models import SyncRun
 
 __all__ = ["customers_sync_dispatch", "customers_sync_task", "demand_links_rebuild_task"]
 
@@ -49,7 +49,7 @@ def customers_sync_dispatch(kind: str):
 def demand_links_rebuild_task(organisation_id: int):
     """Relink demand to production after a production sync, then push what changed to Shipup."""
     from customers.services.demand import demand_links_rebuild
-    from customers.services.shipup import shipup_push_start
+    from customers.shipup.services import shipup_push_start
 
     organisation = Organisation.objects.filter(pk=organisation_id).first()
     if organisation is None:
@@ -58,4 +58,4 @@ def demand_links_rebuild_task(organisation_id: int):
     shipup_push_start(organisation=organisation)
     return links
 
-from .shipup_tasks import *  # noqa: E402, F403
+from .shipup.tasks import *  # noqa: E402, F403

@@ -7,5 +7,5 @@ app_name = "customers"
 urlpatterns = [
     path("", views.customer_list, name="list"),
     path("<int:uphance_id>/", views.customer_detail, name="detail"),
-    path("shipup/", include("customers.shipup_urls")),
+    path("shipup/", include("customers.shipup.urls")),
 ]

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.decorators import organisation_required
-from customers.shipup_selectors import shipup_logs_attach
+from customers.shipup.selectors import shipup_logs_attach
 
 from .forms import CustomerFilterForm
 from .selectors import customer_get, customer_open_orders, customers_list

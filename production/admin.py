@@ -5,15 +5,12 @@ from .models import (
     LineItem,
     Manufacturer,
     ProductionOrder,
-    SavedView,
     Season,
     Stage,
     StagePeriod,
-    SyncIssue,
-    SyncRun,
     Warehouse,
 )
-from .models.summaries import OutboxMessage, Summary, SummaryDelivery
+from .sync.models import SyncIssue, SyncRun
 
 
 @admin.register(Stage)
@@ -75,8 +72,3 @@ class SyncIssueAdmin(admin.ModelAdmin):
 
 for model in (Manufacturer, Season, Warehouse):
     admin.site.register(model, list_display=("__str__", "organisation"), list_filter=("organisation",))
-
-admin.site.register(SavedView, list_display=("name", "user", "organisation", "is_default"))
-admin.site.register(Summary, list_display=("__str__", "user", "organisation", "enabled"))
-admin.site.register(SummaryDelivery, list_display=("summary", "status", "attempts"))
-admin.site.register(OutboxMessage, list_display=("__str__", "organisation"))

@@ -6,4 +6,5 @@ class ProductionConfig(AppConfig):
     verbose_name = "Production"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        # The sync's models live with their code in production.sync (they keep the app label "production").
+        from .sync import models, signals  # noqa: F401

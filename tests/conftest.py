@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.support.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.support.production_data import board_data, clear_cache  # noqa: F401  (fixtures for every test)
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("SEAMLINE_TEST_ARTIFACTS", REPO / "var" / "test-artifacts"))
@@ -97,7 +98,7 @@ def which(name: str) -> str | None:
 @pytest.fixture(scope="session")
 def chromium_browser():
     """One headless Chromium for the whole run (Playwright's sync API allows one per thread)."""
-    from tests.browsers import chromium
+    from tests.support.browsers import chromium
 
     with chromium() as browser:
         yield browser

@@ -12,22 +12,20 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_in_ci
-from tests.servers import PostgresServer
+from tests.support.servers import PostgresServer
 
 REPO = Path(__file__).resolve().parent.parent
 MODULES = [
-    "tests/production/test_sync.py",
-    "tests/production/test_sync_seed_examples.py",
-    "tests/production/test_sync_views.py",
-]
-OPTIONAL_MODULES = [
-    "tests/production/test_board_selectors.py",
-    "tests/production/test_board_views.py",
-    "tests/production/test_timelines.py",
-    "tests/production/test_summaries.py",
+    "tests/production/sync/test_services.py",
+    "tests/production/sync/test_seed_examples.py",
+    "tests/production/sync/test_views.py",
+    "tests/board/test_selectors.py",
+    "tests/board/test_views.py",
+    "tests/board/test_timelines.py",
+    "tests/summaries/test_services.py",
     "tests/customers/test_sync.py",
     "tests/customers/test_demand.py",
-    "tests/customers/test_shipup_push.py",
+    "tests/customers/shipup/test_services.py",
     "tests/accounts/test_isolation.py",
 ]
 
@@ -37,7 +35,9 @@ def test_database_heavy_tests_pass_on_postgresql():
     reason = PostgresServer.unavailable_reason()
     if reason:
         require_in_ci(reason)
-    modules = MODULES + [m for m in OPTIONAL_MODULES if (REPO / m).exists()]
+    modules = MODULES
+    missing = [m for m in modules if not (REPO / m).exists()]
+    assert not missing, f"listed modules are gone: {missing}"
     with PostgresServer() as server:
         env = {**os.environ, "DATABASE_URL": server.url}
         result = subprocess.run(

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "integrations",
     "production",
     "customers",
+    "board",
+    "summaries",
 ]
 
 MIDDLEWARE = [
@@ -209,7 +211,7 @@ EMAIL_URL = env("EMAIL_URL", default="")
 if EMAIL_URL:
     vars().update(env.email_url("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = "production.mail.OutboxEmailBackend"
+    EMAIL_BACKEND = "summaries.mail.OutboxEmailBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Seamline <seamline@localhost>")
 SEAMLINE_BASE_URL = env("SEAMLINE_BASE_URL", default="http://127.0.0.1:8000")
 

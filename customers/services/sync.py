@@ -30,11 +30,9 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from customers.models import Customer, DemandLink, SalesOrder
+from customers.shipup.services import shipup_push_start
 from integrations.uphance import errors as uphance_errors
-from production.models import SyncRun
-from production.services.sync import seasons_sync as production_seasons_sync
-from production.services.sync import sync_execute, sync_start
-from production.services.sync_log import (
+from production.sync.log import (
     Counts,
     SyncLocked,
     sync_issue_record,
@@ -42,9 +40,11 @@ from production.services.sync_log import (
     sync_issues_resolve_unseen,
     sync_run_progress,
 )
+from production.sync.models import SyncRun
+from production.sync.services import seasons_sync as production_seasons_sync
+from production.sync.services import sync_execute, sync_start
 
 from .demand import demand_links_rebuild
-from .shipup import shipup_push_start
 from .upsert import (
     channels_upsert,
     customer_status,

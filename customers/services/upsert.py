@@ -31,7 +31,7 @@ from customers.models import (
 from integrations.uphance import payloads
 from integrations.uphance.payloads import status_key
 from production.models import Season
-from production.services.sync_log import Counts
+from production.sync.log import Counts
 
 KEY = ["organisation", "uphance_id"]
 BATCH = 500

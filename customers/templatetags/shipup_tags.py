@@ -1,7 +1,7 @@
 """Template helpers of the Shipup push log: the latest pushes of a sales order."""
 from django import template
 
-from customers.shipup_selectors import LOG_LENGTH
+from customers.shipup.selectors import LOG_LENGTH
 
 register = template.Library()
 

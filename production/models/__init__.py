@@ -1,5 +1,4 @@
-"""Production models, one module per concern; import them from `production.models`."""
-from .board import SavedView
+"""Production models; import them from `production.models` (the sync log lives in `production.sync.models`)."""
 from .orders import (
     DeliveryStatus,
     LineItem,
@@ -13,8 +12,6 @@ from .orders import (
     StageStatus,
     Warehouse,
 )
-from .summaries import OutboxMessage, Summary, SummaryDelivery  # noqa: F401
-from .sync import SyncIssue, SyncLock, SyncRun
 
 __all__ = [
     "DeliveryStatus",
@@ -24,12 +21,8 @@ __all__ = [
     "LineQuantity",
     "Manufacturer",
     "ProductionOrder",
-    "SavedView",
     "Season",
     "Stage",
     "StagePeriod",
-    "SyncIssue",
-    "SyncLock",
-    "SyncRun",
     "Warehouse",
 ]

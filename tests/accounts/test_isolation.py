@@ -2,7 +2,7 @@
 
 The test walks the URL configuration as it is when it runs, so URLs added later are covered.
 It gives the other organisation one object of every organisation-scoped model (through the
-factories of tests/factories.py where there is one, else generically), logs in as an admin of a
+factories of tests/support/factories.py where there is one, else generically), logs in as an admin of a
 first organisation that has no data of its own, and
 - requests every URL with arguments, filled with the other organisation's ids: 404 each
   (GET, or POST where the view takes only POST);
@@ -26,8 +26,8 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation, UphanceConnection
-from tests import factories
-from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.support import factories
+from tests.support.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 PROJECT_APPS = ("accounts", "production", "customers", "integrations")
 
@@ -224,7 +224,7 @@ class Filler:
             if not progress:
                 raise AssertionError(
                     f"Cannot create {[m.__name__ for m in pending]} for the isolation test: add a factory "
-                    "to tests/factories.py"
+                    "to tests/support/factories.py"
                 )
         # Objects the factories made on the way (an order's manufacturer and season…).
         for model in org_scoped_models():

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.middleware import SESSION_KEY
-from tests.factories import MembershipFactory, OrganisationFactory
+from tests.support.factories import MembershipFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 

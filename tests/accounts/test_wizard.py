@@ -4,8 +4,8 @@ from django.urls import reverse
 from accounts.middleware import SESSION_KEY
 from accounts.models import Membership, Organisation, UphanceConnection
 from accounts.services import uphance_connect
-from production.models import SyncRun
-from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+from production.sync.models import SyncRun
+from tests.support.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 from .conftest import MULTI, SOLO
 

@@ -3,8 +3,6 @@
 import pytest
 from django.test import Client
 
-from tests.production.conftest import board_data, clear_cache  # noqa: F401  (fixtures shared with the board tests)
-
 
 @pytest.fixture
 def browser_page(chromium_browser, live_server, transactional_db, user):

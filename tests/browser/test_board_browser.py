@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from production.models import SyncRun
-from tests.production.conftest import staged_line_item
+from production.sync.models import SyncRun
+from tests.support.production_data import staged_line_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,14 +5,14 @@ import factory
 from django.utils import timezone
 
 from customers.models import Customer, SalesOrder, SalesOrderLine, SalesOrderQuantity
-from tests.factories import (
+from tests.support.factories import (
     LineItemFactory,
     LineQuantityFactory,
     ManufacturerFactory,
     OrganisationFactory,
     ProductionOrderFactory,
 )
-from tests.production.sync_helpers import SANDBOX_ORG, sandbox_client  # noqa: F401  (used by the sync tests)
+from tests.support.sandbox import SANDBOX_ORG, sandbox_client  # noqa: F401  (used by the sync tests)
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):

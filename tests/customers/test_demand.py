@@ -19,7 +19,7 @@ from tests.customers.conftest import (
     demand,
     production,
 )
-from tests.factories import (
+from tests.support.factories import (
     LineItemFactory,
     ProductionOrderFactory,
     StageFactory,

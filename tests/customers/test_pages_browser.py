@@ -7,7 +7,12 @@ from django.contrib.sessions.backends.db import SessionStore
 from customers.models import Agent, Contact
 from customers.services.demand import demand_links_rebuild
 from tests.customers.conftest import CustomerFactory, days, demand, production
-from tests.factories import MembershipFactory, OrganisationFactory, StageFactory, UserFactory
+from tests.support.factories import (
+    MembershipFactory,
+    OrganisationFactory,
+    StageFactory,
+    UserFactory,
+)
 
 
 def session_cookie(user, live_server) -> dict:

@@ -9,9 +9,10 @@ from django.db.models import Sum
 from customers.models import Customer, DemandLink, SalesOrder, SalesOrderQuantity
 from customers.services.sync import SyncLocked, customers_sync, customers_sync_start
 from customers.tasks import customers_sync_dispatch, customers_sync_task
-from production.models import LineQuantity, SyncIssue, SyncRun
-from production.services.sync import production_sync
-from production.services.sync_log import sync_run_close, sync_run_open
+from production.models import LineQuantity
+from production.sync.log import sync_run_close, sync_run_open
+from production.sync.models import SyncIssue, SyncRun
+from production.sync.services import production_sync
 from tests.customers.conftest import SANDBOX_ORG, sandbox_client
 from tests.customers.helpers import same
 

@@ -18,9 +18,9 @@ from customers.services.upsert import customers_upsert, sales_orders_upsert
 from integrations.uphance import payloads
 from integrations.uphance.client import Page
 from integrations.uphance.payloads import parse_records
-from integrations.uphance.seed_examples import seed_example
-from production.models import SyncIssue, SyncRun
+from production.sync.models import SyncIssue, SyncRun
 from tests.customers.helpers import same
+from tests.support.seed_examples import seed_example
 
 pytestmark = pytest.mark.django_db
 

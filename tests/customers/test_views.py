@@ -12,7 +12,7 @@ from tests.customers.conftest import (
     demand,
     production,
 )
-from tests.factories import StageFactory
+from tests.support.factories import StageFactory
 
 pytestmark = pytest.mark.django_db
 

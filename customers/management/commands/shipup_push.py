@@ -4,7 +4,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organisation
-from customers.services.shipup import shipup_push
+from customers.shipup.services import shipup_push
 
 
 class Command(BaseCommand):

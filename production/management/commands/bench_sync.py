@@ -27,10 +27,10 @@ from production.models import (
     Season,
     Stage,
     StagePeriod,
-    SyncRun,
 )
-from production.services.sync import production_sync
-from production.services.upsert import production_orders_upsert, stage_status_of
+from production.sync.models import SyncRun
+from production.sync.services import production_sync
+from production.sync.upsert import production_orders_upsert, stage_status_of
 
 SANDBOX_ORG = 35802
 

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organisation
-from production.models import SyncRun
+from production.sync.models import SyncRun
 
 
 class Command(BaseCommand):
@@ -55,7 +55,7 @@ class Command(BaseCommand):
             organisation = Organisation.objects.filter(uphance_connection__isnull=False).order_by("pk").first()
             if organisation and not SyncRun.objects.filter(organisation=organisation).exists():
                 from customers.services.sync import customers_sync_start
-                from production.services.sync import production_sync_start
+                from production.sync.services import production_sync_start
 
                 production_sync_start(organisation=organisation, kind=SyncRun.Kind.PRODUCTION_FULL, trigger=SyncRun.Trigger.CONNECT)
                 customers_sync_start(organisation=organisation, kind=SyncRun.Kind.CUSTOMERS, trigger=SyncRun.Trigger.CONNECT)

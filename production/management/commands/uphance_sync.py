@@ -3,8 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from accounts.models import Organisation
-from production.models import SyncRun
-from production.services.sync import SyncLocked, production_sync
+from production.sync.models import SyncRun
+from production.sync.services import SyncLocked, production_sync
 
 Kind = SyncRun.Kind
 PLANS = {

@@ -21,7 +21,7 @@ from integrations.uphance import (
     UphanceError,
     backoff_delay,
 )
-from integrations.uphance.seed_examples import seed_example
+from tests.support.seed_examples import seed_example
 
 from .conftest import BASE, NOW
 

@@ -10,7 +10,7 @@ import pytest
 from integrations.uphance import errors
 from integrations.uphance.client import UphanceClient
 from integrations.uphance.payloads import status_key
-from tests.production.sync_helpers import SANDBOX_ORG, sandbox_client
+from tests.support.sandbox import SANDBOX_ORG, sandbox_client
 
 ORG = SANDBOX_ORG
 

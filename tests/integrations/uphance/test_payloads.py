@@ -8,7 +8,7 @@ import pytest
 
 from integrations.uphance import BadPayload
 from integrations.uphance import payloads as p
-from integrations.uphance.seed_examples import (
+from tests.support.seed_examples import (
     fixture_path,
     parse_example_text,
     repair_json_fragment,

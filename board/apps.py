@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class BoardConfig(AppConfig):
+    name = "board"
+    verbose_name = "Board"
+
+    def ready(self):
+        from . import signals  # noqa: F401

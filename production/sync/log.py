@@ -1,0 +1,165 @@
+"""The sync log and the per-organisation lock, shared by every kind of sync (production, customers…).
+
+A run is opened with `sync_run_open` (which takes the lock or says why not), reports progress with
+`sync_run_progress`, records the records it could not take with `sync_issue_record`, and is closed
+with `sync_run_close`, which also releases the lock.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from production.sync.models import SyncIssue, SyncLock, SyncRun
+
+logger = logging.getLogger(__name__)
+
+LOCK_TTL = dt.timedelta(minutes=10)
+
+
+class SyncLocked(Exception):
+    """Another run of the same kind holds the organisation's lock."""
+
+
+@dataclasses.dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    issues: int = 0
+
+    def add(self, other: Counts) -> None:
+        for field in dataclasses.fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
+    def summary(self) -> str:
+        return (
+            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.removed} removed, {self.issues} issues"
+        )
+
+
+def _lock_acquire(*, organisation, kind: str, run: SyncRun) -> bool:
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            SyncLock.objects.create(organisation=organisation, kind=kind, run=run, acquired_at=now, heartbeat_at=now)
+        return True
+    except IntegrityError:
+        pass
+    # The holder may have died (worker killed): take a stale lock over, atomically.
+    taken = SyncLock.objects.filter(
+        organisation=organisation, kind=kind, heartbeat_at__lt=now - LOCK_TTL
+    ).update(run=run, acquired_at=now, heartbeat_at=now)
+    if taken:
+        SyncRun.objects.filter(organisation=organisation, kind=kind, outcome=SyncRun.Outcome.RUNNING).exclude(
+            pk=run.pk
+        ).update(outcome=SyncRun.Outcome.FAILED, finished_at=now, message="The worker stopped during this run.")
+    return bool(taken)
+
+
+def sync_run_open(
+    *, organisation, kind: str, trigger: str, task_id: str = "", run_id: int | None = None
+) -> SyncRun:
+    """Start a run of `kind`, holding the organisation's lock for it; raises SyncLocked if held.
+
+    `run_id` names a run queued earlier (shown as queued on the sync page until now).
+    """
+    run = SyncRun.objects.filter(pk=run_id, organisation=organisation).first() if run_id else None
+    if run is None:
+        run = SyncRun.objects.create(organisation=organisation, kind=kind, trigger=trigger, task_id=task_id or "")
+    else:
+        run.outcome = SyncRun.Outcome.RUNNING
+        run.started_at = timezone.now()
+        run.task_id = task_id or run.task_id
+        run.save(update_fields=["outcome", "started_at", "task_id"])
+    if not _lock_acquire(organisation=organisation, kind=kind, run=run):
+        run.outcome = SyncRun.Outcome.SKIPPED
+        run.finished_at = timezone.now()
+        run.message = "Another run of this kind was still going; this one was skipped."
+        run.save(update_fields=["outcome", "finished_at", "message"])
+        raise SyncLocked(run.message)
+    return run
+
+
+def sync_run_progress(
+    *, run: SyncRun, counts: Counts | None = None, pages: int | None = None,
+    pages_total: int | None = None, requests: int | None = None,
+) -> None:
+    """Save progress (seen by the /sync/ page) and keep the lock alive."""
+    now = timezone.now()
+    fields = {"heartbeat_at": now}
+    if counts is not None:
+        fields.update(dataclasses.asdict(counts))
+    if pages is not None:
+        fields["pages"] = pages
+    if pages_total is not None:
+        fields["pages_total"] = pages_total
+    if requests is not None:
+        fields["requests"] = requests
+    SyncRun.objects.filter(pk=run.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(run, name, value)
+    SyncLock.objects.filter(organisation_id=run.organisation_id, kind=run.kind, run=run).update(heartbeat_at=now)
+
+
+def sync_run_close(*, run: SyncRun, outcome: str | None = None, message: str = "") -> SyncRun:
+    """Finish the run (succeeded, or partial when it recorded issues) and release the lock."""
+    if outcome is None:
+        outcome = SyncRun.Outcome.PARTIAL if run.issues else SyncRun.Outcome.SUCCEEDED
+    run.outcome = outcome
+    run.finished_at = timezone.now()
+    if message:
+        run.message = message[:5000]
+    run.save(update_fields=["outcome", "finished_at", "message"])
+    SyncLock.objects.filter(organisation_id=run.organisation_id, kind=run.kind, run=run).delete()
+    logger.info("sync %s for organisation %s: %s %s", run.kind, run.organisation_id, outcome, run.message)
+    return run
+
+
+def sync_issue_record(
+    *, run: SyncRun, record_type: str, record_id, field: str = "", reason: str, excerpt: str = ""
+) -> SyncIssue:
+    """Record a record the run could not take; the same open issue seen again is counted, not duplicated."""
+    now = timezone.now()
+    record_id = "" if record_id is None else str(record_id)
+    issue = SyncIssue.objects.filter(
+        organisation_id=run.organisation_id, record_type=record_type, record_id=record_id,
+        field=field[:255], resolved_at__isnull=True,
+    ).first()
+    if issue is None:
+        issue = SyncIssue.objects.create(
+            organisation_id=run.organisation_id, run=run, record_type=record_type, record_id=record_id,
+            field=field[:255], reason=reason, excerpt=excerpt[:2000], first_seen_at=now, last_seen_at=now,
+        )
+    else:
+        SyncIssue.objects.filter(pk=issue.pk).update(
+            run=run, reason=reason, excerpt=excerpt[:2000], last_seen_at=now, occurrences=F("occurrences") + 1
+        )
+    run.issues += 1
+    SyncRun.objects.filter(pk=run.pk).update(issues=F("issues") + 1)
+    return issue
+
+
+def sync_issues_resolve(*, organisation, record_type: str, record_ids) -> int:
+    """Close the open issues of records that have now synced cleanly."""
+    ids = [str(i) for i in record_ids]
+    if not ids:
+        return 0
+    return SyncIssue.objects.filter(
+        organisation=organisation, record_type=record_type, record_id__in=ids, resolved_at__isnull=True
+    ).update(resolved_at=timezone.now())
+
+
+def sync_issues_resolve_unseen(*, organisation, record_type: str, run: SyncRun) -> int:
+    """After a complete pass: close the open issues of `record_type` that `run` did not meet again."""
+    return (
+        SyncIssue.objects.filter(organisation=organisation, record_type=record_type, resolved_at__isnull=True)
+        .exclude(run=run)
+        .update(resolved_at=timezone.now())
+    )

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class SummariesConfig(AppConfig):
+    name = "summaries"
+    verbose_name = "E-mail summaries"
+
+    def ready(self):
+        from . import signals  # noqa: F401

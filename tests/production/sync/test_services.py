@@ -1,0 +1,198 @@
+"""The production sync against the Uphance sandbox on loopback: complete, fresh, correct, robust."""
+import pytest
+from django.db import connection
+
+from production.models import LineItem, LineQuantity, ProductionOrder, StagePeriod
+from production.sync import log as sync_log
+from production.sync.models import SyncIssue, SyncRun
+from production.sync.services import SyncLocked, production_sync
+from tests.support.sandbox import SANDBOX_ORG, assert_matches_truth, sandbox_client
+
+pytestmark = pytest.mark.django_db
+Kind = SyncRun.Kind
+
+
+def run(organisation, client, kind):
+    return production_sync(organisation=organisation, kind=kind, trigger="command", client=client)
+
+
+def test_full_sync_equals_the_sandbox_truth_field_by_field(organisation, fresh_sandbox):
+    client = sandbox_client(fresh_sandbox)
+    result = run(organisation, client, Kind.PRODUCTION_FULL)
+    assert result.outcome == SyncRun.Outcome.SUCCEEDED, result.message
+    truth = fresh_sandbox.state.truth_production_orders(SANDBOX_ORG)
+    assert result.created == len(truth) and result.pages >= 2
+    assert_matches_truth(organisation, truth)
+
+
+def test_a_second_full_sync_writes_nothing(organisation, fresh_sandbox, django_assert_max_num_queries):
+    client = sandbox_client(fresh_sandbox)
+    run(organisation, client, Kind.PRODUCTION_FULL)
+    before = {p.pk: p.changed_at for p in StagePeriod.objects.all()}
+    second = run(organisation, client, Kind.PRODUCTION_FULL)
+    assert (second.created, second.updated, second.removed) == (0, 0, 0)
+    assert second.unchanged == ProductionOrder.objects.count()
+    assert {p.pk: p.changed_at for p in StagePeriod.objects.all()} == before
+
+
+def test_new_orders_appear_after_the_new_orders_pass(organisation, fresh_sandbox):
+    client = sandbox_client(fresh_sandbox)
+    run(organisation, client, Kind.PRODUCTION_FULL)
+    fresh_sandbox.state.add_orders(SANDBOX_ORG, 3)
+    requests_before = client.request_count
+    result = run(organisation, client, Kind.PRODUCTION_NEW)
+    assert result.created == 3 and result.updated == 0
+    assert client.request_count - requests_before == 1  # one page of new orders
+    assert_matches_truth(organisation, fresh_sandbox.state.truth_production_orders(SANDBOX_ORG))
+
+
+def test_stage_moves_appear_after_the_stage_refresh(organisation, fresh_sandbox):
+    client = sandbox_client(fresh_sandbox)
+    run(organisation, client, Kind.PRODUCTION_FULL)
+    fresh_sandbox.state.advance(hours=24 * 5)
+    result = run(organisation, client, Kind.PRODUCTION_STAGES)
+    assert result.outcome == SyncRun.Outcome.SUCCEEDED, result.message
+    assert result.updated > 0
+    # The stage history of open line items now equals the API's (orders' own fields wait for the open pass).
+    run(organisation, client, Kind.PRODUCTION_OPEN)
+    run(organisation, client, Kind.PRODUCTION_NEW)
+    assert_matches_truth(organisation, fresh_sandbox.state.truth_production_orders(SANDBOX_ORG))
+
+
+def test_open_orders_pass_picks_up_orders_that_moved_on(organisation, fresh_sandbox):
+    client = sandbox_client(fresh_sandbox)
+    run(organisation, client, Kind.PRODUCTION_FULL)
+    fresh_sandbox.state.advance(hours=24 * 60)
+    result = run(organisation, client, Kind.PRODUCTION_OPEN)
+    assert result.outcome == SyncRun.Outcome.SUCCEEDED, result.message
+    assert result.updated > 0
+    run(organisation, client, Kind.PRODUCTION_NEW)  # orders placed meanwhile are the new-orders pass's job
+    assert_matches_truth(organisation, fresh_sandbox.state.truth_production_orders(SANDBOX_ORG))
+
+
+def test_removals_are_marked_after_a_complete_full_pass_only(organisation, fresh_sandbox):
+    client = sandbox_client(fresh_sandbox)
+    run(organisation, client, Kind.PRODUCTION_FULL)
+    victim = fresh_sandbox.state.truth_production_orders(SANDBOX_ORG)[5]["id"]
+    fresh_sandbox.state.delete_order(SANDBOX_ORG, victim)
+    run(organisation, client, Kind.PRODUCTION_NEW)
+    assert ProductionOrder.objects.get(uphance_id=victim).removed_at is None  # a partial pass never removes
+    result = run(organisation, client, Kind.PRODUCTION_FULL)
+    assert result.removed == 1
+    order = ProductionOrder.objects.get(uphance_id=victim)
+    assert order.removed_at is not None  # kept, with its history
+    assert order.line_items.exists() and not order.line_items.filter(removed_at__isnull=True).exists()
+
+
+def test_faults_at_a_high_rate_still_end_in_the_same_data(organisation, fresh_sandbox):
+    fresh_sandbox.state.set_faults(fault_rate=0.35)
+    client = sandbox_client(fresh_sandbox, max_retries=12, max_retry_after=0.2, sleep=lambda s: None)
+    result = run(organisation, client, Kind.PRODUCTION_FULL)
+    fresh_sandbox.state.set_faults(fault_rate=0.0)
+    assert result.outcome == SyncRun.Outcome.SUCCEEDED, result.message
+    assert_matches_truth(organisation, fresh_sandbox.state.truth_production_orders(SANDBOX_ORG))
+
+
+def test_malformed_records_are_reported_and_skipped(organisation, fresh_sandbox):
+    fresh_sandbox.state.set_faults(malformed_rate=0.1)
+    client = sandbox_client(fresh_sandbox)
+    result = run(organisation, client, Kind.PRODUCTION_FULL)
+    assert result.outcome == SyncRun.Outcome.PARTIAL
+    issues = SyncIssue.objects.filter(organisation=organisation, resolved_at__isnull=True)
+    assert sum(i.occurrences for i in issues) == result.issues > 0
+    assert all(i.reason and i.record_type for i in issues)
+    good = ProductionOrder.objects.filter(organisation=organisation).count()
+    assert good + result.issues >= len(fresh_sandbox.state.truth_production_orders(SANDBOX_ORG)) - 0
+    # A broken record is never marked removed, and the rest of its page landed.
+    assert result.removed == 0
+    fresh_sandbox.state.set_faults(malformed_rate=0.0)
+    healed = run(organisation, client, Kind.PRODUCTION_FULL)
+    assert healed.outcome == SyncRun.Outcome.SUCCEEDED
+    assert not SyncIssue.objects.filter(organisation=organisation, resolved_at__isnull=True, record_type="production_order").exists()
+    assert_matches_truth(organisation, fresh_sandbox.state.truth_production_orders(SANDBOX_ORG))
+
+
+def test_a_run_killed_half_way_leaves_no_half_page_and_the_next_completes_it(organisation, fresh_sandbox):
+    client = sandbox_client(fresh_sandbox)
+    pages = client.production_order_pages
+    seen = {"pages": 0}
+
+    def dying_pages(**kwargs):
+        for page in pages(**kwargs):
+            seen["pages"] += 1
+            if seen["pages"] == 2:
+                raise KeyboardInterrupt("worker killed")  # like SIGKILL: nothing after this runs
+            yield page
+
+    client.production_order_pages = dying_pages
+    with pytest.raises(KeyboardInterrupt):
+        run(organisation, client, Kind.PRODUCTION_FULL)
+    assert ProductionOrder.objects.count() == 50  # exactly one page landed, whole
+    assert LineItem.objects.filter(order__in=ProductionOrder.objects.all()).count() == LineItem.objects.count()
+    client.production_order_pages = pages
+    result = run(organisation, client, Kind.PRODUCTION_FULL)
+    assert result.outcome == SyncRun.Outcome.SUCCEEDED
+    assert_matches_truth(organisation, fresh_sandbox.state.truth_production_orders(SANDBOX_ORG))
+    assert ProductionOrder.objects.values("uphance_id").distinct().count() == ProductionOrder.objects.count()
+    assert LineQuantity.objects.values("line_item", "uphance_id").distinct().count() == LineQuantity.objects.count()
+
+
+def test_two_runs_of_the_same_kind_never_overlap(organisation):
+    held = sync_log.sync_run_open(organisation=organisation, kind=Kind.PRODUCTION_FULL, trigger="command")
+    with pytest.raises(SyncLocked):
+        production_sync(organisation=organisation, kind=Kind.PRODUCTION_FULL, trigger="command", client=object())
+    assert SyncRun.objects.filter(outcome=SyncRun.Outcome.SKIPPED).count() == 1
+    # Another kind still runs; and once released, the kind runs again.
+    sync_log.sync_run_close(run=held)
+    other = sync_log.sync_run_open(organisation=organisation, kind=Kind.PRODUCTION_FULL, trigger="command")
+    assert other.pk != held.pk
+
+
+def test_a_stale_lock_of_a_killed_worker_is_taken_over(organisation):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from production.sync.models import SyncLock
+
+    dead = sync_log.sync_run_open(organisation=organisation, kind=Kind.PRODUCTION_NEW, trigger="schedule")
+    SyncLock.objects.update(heartbeat_at=timezone.now() - sync_log.LOCK_TTL - dt.timedelta(seconds=1))
+    fresh = sync_log.sync_run_open(organisation=organisation, kind=Kind.PRODUCTION_NEW, trigger="schedule")
+    dead.refresh_from_db()
+    assert dead.outcome == SyncRun.Outcome.FAILED and "stopped" in dead.message
+    assert SyncLock.objects.get().run_id == fresh.pk
+
+
+def test_sync_pauses_when_uphance_needs_reconnecting(organisation):
+    from accounts.models import UphanceConnection
+
+    UphanceConnection.objects.create(organisation=organisation, api_url="http://127.0.0.1:9", uphance_organisation_id=1,
+                                     access_token="x", status=UphanceConnection.Status.RECONNECT_NEEDED)
+    organisation.refresh_from_db()
+    result = production_sync(organisation=organisation, kind=Kind.PRODUCTION_NEW, trigger="schedule")
+    assert result.outcome == SyncRun.Outcome.SKIPPED and "paused" in result.message.lower()
+
+
+def test_sqlite_or_postgres_keeps_one_row_per_uphance_id(organisation, fresh_sandbox):
+    client = sandbox_client(fresh_sandbox)
+    run(organisation, client, Kind.PRODUCTION_FULL)
+    run(organisation, client, Kind.PRODUCTION_OPEN)
+    run(organisation, client, Kind.PRODUCTION_STAGES)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT uphance_id, COUNT(*) FROM production_lineitem GROUP BY organisation_id, uphance_id HAVING COUNT(*) > 1")
+        assert cursor.fetchall() == []
+
+
+def test_one_order_is_refreshed_on_its_own_as_a_webhook_asks(organisation, fresh_sandbox):
+    from production.sync.services import production_order_refresh
+
+    client = sandbox_client(fresh_sandbox)
+    run(organisation, client, Kind.PRODUCTION_FULL)
+    fresh_sandbox.state.advance(hours=24 * 45)
+    truth = {o["id"]: o for o in fresh_sandbox.state.truth_production_orders(SANDBOX_ORG)}
+    held = {o.uphance_id: o for o in ProductionOrder.objects.filter(organisation=organisation)}
+    moved = next(i for i, o in truth.items() if i in held and held[i].delivery_status_raw != o["delivery_status"])
+    before = client.request_count
+    counts = production_order_refresh(organisation=organisation, uphance_order_id=moved, client=client)
+    assert counts.updated == 1 and client.request_count - before == 1  # one search by its number
+    assert ProductionOrder.objects.get(uphance_id=moved).delivery_status_raw == truth[moved]["delivery_status"]

@@ -1,0 +1,125 @@
+import json
+
+import pytest
+from django.test import Client
+
+from accounts.models import UphanceConnection
+from accounts.services import uphance_connect, uphance_disconnect
+from production.sync.models import WebhookEvent
+from tests.accounts.conftest import SOLO
+from tests.support.factories import OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def refreshes(monkeypatch):
+    """Calls of the sync's production_order_refresh_start (which enqueues a Celery task)."""
+    from production.sync import webhooks as sync
+
+    calls = []
+    monkeypatch.setattr(
+        sync,
+        "production_order_refresh_start",
+        lambda *, organisation, uphance_order_id: calls.append((organisation, uphance_order_id)),
+    )
+    return calls
+
+
+@pytest.fixture
+def hook(organisation, sandbox_server):
+    """POST a JSON body to the organisation's webhook URL, as Uphance does: no login, no CSRF token."""
+    uphance_connect(api_url=sandbox_server.url, **SOLO)
+    secret = UphanceConnection.objects.get(organisation=organisation).webhook_secret
+    anonymous = Client(enforce_csrf_checks=True)
+
+    def post(body, *, to=secret):
+        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        return anonymous.post(f"/webhooks/uphance/{to}/", data=data, content_type="application/json")
+
+    post.secret = secret
+    post.client = anonymous
+    return post
+
+
+def ticket(event="receiving_ticket_update", production_order_id=20123, ticket_id=5501):
+    return {"event": event, "receiving_ticket": {"id": ticket_id, "production_order_id": production_order_id}}
+
+
+def test_receiving_ticket_update_refreshes_its_production_order(hook, organisation, refreshes):
+    response = hook(ticket())
+
+    assert response.status_code == 202
+    assert response.json() == {"status": "queued"}
+    assert refreshes == [(organisation, 20123)]
+    event = WebhookEvent.objects.get()
+    assert (event.event, event.uphance_object_id, event.handled) == ("receiving_ticket_update", 20123, True)
+
+
+@pytest.mark.parametrize("event", ["receiving_ticket_create", "receiving_ticket_delete"])
+def test_every_receiving_ticket_event_refreshes(hook, organisation, refreshes, event):
+    assert hook(ticket(event=event, production_order_id="777")).status_code == 202
+    assert refreshes == [(organisation, 777)]
+
+
+def test_a_repeated_delivery_is_handled_once(hook, refreshes):
+    first = hook(ticket())
+    second = hook(ticket())
+
+    assert first.status_code == 202
+    assert second.status_code == 200 and second.json() == {"status": "duplicate"}
+    assert len(refreshes) == 1
+    assert WebhookEvent.objects.count() == 1
+
+
+def test_an_unknown_event_is_acknowledged_and_ignored(hook, refreshes):
+    response = hook({"event": "product_update", "product": {"id": 1}})
+
+    assert response.status_code == 200 and response.json() == {"status": "ignored"}
+    assert refreshes == []
+    assert WebhookEvent.objects.get().handled is False
+
+
+def test_a_ticket_without_production_order_is_ignored(hook, refreshes):
+    assert hook({"event": "receiving_ticket_update", "receiving_ticket": {"id": 3}}).json() == {"status": "ignored"}
+    assert refreshes == []
+
+
+def test_a_wrong_secret_is_404(hook, refreshes):
+    assert hook(ticket(), to=hook.secret[:-1] + ("A" if hook.secret[-1] != "A" else "B")).status_code == 404
+    assert hook(ticket(), to=hook.secret[:8]).status_code == 404
+    assert hook(ticket(), to="x" * 43).status_code == 404
+    assert refreshes == [] and not WebhookEvent.objects.exists()
+
+
+def test_the_secret_names_the_organisation(hook, organisation, refreshes, sandbox_server):
+    other = OrganisationFactory(name="Other Brand")
+    other_connection = UphanceConnection.objects.create(
+        organisation=other, api_url=sandbox_server.url, uphance_organisation_id=1, access_token="t"
+    )
+
+    hook(ticket(production_order_id=1), to=other_connection.webhook_secret)
+    hook(ticket(production_order_id=2))
+
+    assert refreshes == [(other, 1), (organisation, 2)]
+
+
+def test_get_is_not_allowed(hook):
+    assert hook.client.get(f"/webhooks/uphance/{hook.secret}/").status_code == 405
+
+
+def test_a_body_that_is_not_an_event_is_400(hook, refreshes):
+    assert hook(b"not json").status_code == 400
+    assert hook([1, 2]).status_code == 400
+    assert hook({"receiving_ticket": {}}).status_code == 400
+    assert refreshes == []
+
+
+def test_a_disconnected_organisation_acknowledges_but_does_not_sync(hook, organisation, refreshes):
+    uphance_disconnect(organisation=organisation)
+    assert hook(ticket()).json() == {"status": "ignored"}
+    assert refreshes == []
+
+
+def test_the_real_refresh_start_is_there():
+    from production.sync.services import production_order_refresh_start  # noqa: F401
