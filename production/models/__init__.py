@@ -1,6 +1,8 @@
 """Production models; import them from `production.models` (the sync log lives in `production.sync.models`)."""
+from .forecasts import OrderDateChange, StageDuration
 from .orders import (
     DeliveryStatus,
+    ForecastState,
     LineItem,
     LineQuantity,
     Manufacturer,
@@ -15,6 +17,9 @@ from .orders import (
 
 __all__ = [
     "DeliveryStatus",
+    "ForecastState",
+    "OrderDateChange",
+    "StageDuration",
     "OrderStatus",
     "StageStatus",
     "LineItem",

@@ -103,6 +103,12 @@ class StageStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
 
 
+class ForecastState(models.TextChoices):
+    ON_TRACK = "on_track", "On track"
+    AT_RISK = "at_risk", "At risk"  # only the p90 arrival is after the PO's date
+    PREDICTED_LATE = "predicted_late", "Predicted late"  # the p50 arrival is after it
+
+
 class ProductionOrderQuerySet(models.QuerySet):
     def present(self):
         """Orders Uphance still returns (removed ones are kept for history, never deleted)."""
@@ -128,6 +134,9 @@ class ProductionOrder(OrgScoped):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
     in_warehouse_date = models.DateField(null=True, blank=True)
+    # The dates as Seamline first saw them: late is measured against the current date, a slip against these.
+    original_due_date = models.DateField(null=True, blank=True)
+    original_in_warehouse_date = models.DateField(null=True, blank=True)
     drop_id = models.BigIntegerField(null=True, blank=True)
     notes = models.TextField(null=True, blank=True)
     internal_notes = models.TextField(null=True, blank=True)
@@ -233,6 +242,18 @@ class LineItem(OrgScoped):
     stages_changed_at = models.DateTimeField(null=True, blank=True, help_text="When Seamline saw the stages change")
     removed_at = models.DateTimeField(null=True, blank=True)
 
+    # The forecast (production.forecasts, recomputed after syncs; never per request).
+    forecast_done_p50 = models.DateField(null=True, blank=True, help_text="All stages done, median")
+    forecast_done_p90 = models.DateField(null=True, blank=True, help_text="All stages done, 90th percentile")
+    forecast_arrival_p50 = models.DateField(null=True, blank=True, help_text="In the warehouse, median")
+    forecast_arrival_p90 = models.DateField(null=True, blank=True, help_text="In the warehouse, 90th percentile")
+    forecast_state = models.CharField(max_length=16, choices=ForecastState.choices, blank=True)
+    forecast_stages = models.JSONField(
+        default=list, blank=True, help_text='Remaining stages: [{"stage_id", "p50", "p90"}] with ISO dates'
+    )
+    forecast_at = models.DateTimeField(null=True, blank=True)
+    predicted_late_since = models.DateTimeField(null=True, blank=True, help_text="When it became predicted late")
+
     class Meta:
         ordering = ["order_id", "uphance_id"]
         constraints = [
@@ -241,6 +262,7 @@ class LineItem(OrgScoped):
         indexes = [
             models.Index(fields=["organisation", "current_stage", "stage_status"]),
             models.Index(fields=["organisation", "stage_status"]),
+            models.Index(fields=["organisation", "forecast_state"]),
             # The board: a column's first cards come in index order (longest in the stage first),
             # and its grouped counts read the index alone (covering).
             models.Index(
