@@ -22,7 +22,12 @@ CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(  # noqa: F405
     "/".join(UPHANCE_API_URL.split("/")[:3])
 )
 
-# Static files straight from the app directories (no collectstatic needed outside production).
+# Static files straight from the app directories (no collectstatic needed outside production), also
+# with DJANGO_DEBUG=false: the manifest storage of base/production would need collectstatic's manifest.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
