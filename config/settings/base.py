@@ -149,6 +149,10 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Behind reverse proxies every request comes from the proxy: the client is read from X-Forwarded-For,
+# trusting only the entries appended by this many proxies (0: no proxy, REMOTE_ADDR is the client).
+SEAMLINE_TRUSTED_PROXY_COUNT = env.int("SEAMLINE_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip_address"
 
 # Encryption of API tokens at rest: comma-separated Fernet keys, newest first (rotation).
 SEAMLINE_ENCRYPTION_KEYS = env.list("SEAMLINE_ENCRYPTION_KEYS", default=[])
