@@ -19,7 +19,17 @@ print("DEBUG", settings.DEBUG, "login", page.status_code, "css", css.status_code
 """
 
 
-def run_with(settings_module: str, tmp_path: Path, **extra) -> subprocess.CompletedProcess:
+IMAGE_POLICY = """
+import django
+django.setup()
+from django.conf import settings
+from production.images import image_url_allowed
+print("img-src", " ".join(settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"]))
+print("sandbox image", image_url_allowed("http://127.0.0.1:8765/images/product/1001/linen-shirt.svg"))
+"""
+
+
+def run_with(settings_module: str, tmp_path: Path, script: str = PAGE_AND_STATIC, **extra) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "EMAIL_"))}
     env.update(
         DJANGO_SETTINGS_MODULE=settings_module,
@@ -29,7 +39,7 @@ def run_with(settings_module: str, tmp_path: Path, **extra) -> subprocess.Comple
         **extra,
     )
     return subprocess.run(
-        [sys.executable, "-c", PAGE_AND_STATIC], cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
     )
 
 
@@ -39,3 +49,21 @@ def test_local_settings_serve_pages_and_static_files_with_debug_off(tmp_path):
 
     assert done.returncode == 0, done.stderr[-3000:]
     assert "DEBUG False login 200 css 200" in done.stdout, done.stdout + done.stderr[-3000:]
+
+
+def test_local_settings_allow_images_from_uphance_and_the_sandbox_only(tmp_path):
+    done = run_with("config.settings.local", tmp_path, IMAGE_POLICY, UPHANCE_API_URL="http://127.0.0.1:8765")
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "img-src 'self' data: https://uphance.com https://*.uphance.com http://127.0.0.1:8765\n" in done.stdout
+    assert "sandbox image True" in done.stdout
+
+
+def test_the_image_hosts_come_from_the_environment(tmp_path):
+    done = run_with(
+        "config.settings.local", tmp_path, IMAGE_POLICY, SEAMLINE_IMAGE_HOSTS="images.brand.example",
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "img-src 'self' data: https://images.brand.example\n" in done.stdout
+    assert "sandbox image False" in done.stdout
