@@ -17,6 +17,7 @@ from board.selectors.board import (
 from production.colours import NEUTRAL, safe_colour, text_colour_for
 from production.models import ProductionOrder, Stage, StagePeriod
 from summaries.models import OutboxMessage, Summary, SummaryDelivery
+from summaries.recipients import summaries_receivable
 from summaries.schedules import (
     summary_period_before,
     summary_period_latest,
@@ -44,12 +45,14 @@ def summary_line_items(*, organisation, filters, now: dt.datetime):
 # --- scheduling reads -------------------------------------------------------------------------
 
 def summaries_due(*, now: dt.datetime) -> list[tuple[Summary, dt.datetime]]:
-    """(summary, period) for every switched-on summary whose latest period has no delivery yet.
+    """(summary, period) for every switched-on summary of an active member whose latest period has no delivery yet.
 
     Only the latest period counts: after an outage a summary is sent once, not once per missed tick.
     """
     due = []
-    summaries = Summary.objects.filter(enabled=True).select_related("user", "organisation", "saved_view")
+    summaries = summaries_receivable(Summary.objects.filter(enabled=True)).select_related(
+        "user", "organisation", "saved_view"
+    )
     claimed = {
         (summary_id, period)
         for summary_id, period in SummaryDelivery.objects.filter(

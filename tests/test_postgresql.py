@@ -23,6 +23,7 @@ MODULES = [
     "tests/board/test_views.py",
     "tests/board/test_timelines.py",
     "tests/summaries/test_services.py",
+    "tests/summaries/test_recipients.py",
     "tests/customers/test_sync.py",
     "tests/customers/test_demand.py",
     "tests/customers/shipup/test_services.py",
