@@ -351,11 +351,11 @@ def summaries_for_user(*, user, organisation, now: dt.datetime) -> list[dict]:
 
 
 def outbox_messages_visible(*, user, membership):
-    """Outbox messages a user may read: those sent to them and, for an organisation's admins, the
-    messages about that organisation (summaries to its members). Password resets stay private."""
-    visible = Q(pk__in=[])
-    if user.email:
-        visible |= Q(recipient__iexact=user.email)
+    """Outbox messages a user may read: those for their account, about their current organisation
+    (or about none, such as a password reset) and, for its admins, every message about the
+    organisation (summaries to its members). Never by address: addresses are not unique."""
+    organisation = membership.organisation if membership is not None else None
+    visible = Q(user=user) & (Q(organisation__isnull=True) | Q(organisation=organisation))
     if membership is not None and membership.is_admin:
-        visible |= Q(organisation=membership.organisation)
+        visible |= Q(organisation=organisation)
     return OutboxMessage.objects.filter(visible)

@@ -226,6 +226,7 @@ def summary_message_build(*, delivery: SummaryDelivery, now: dt.datetime) -> Ema
             "Auto-Submitted": "auto-generated",
             "X-Seamline-Organisation": str(summary.organisation_id),
             "X-Seamline-Summary": str(summary.pk),
+            "X-Seamline-User": str(summary.user_id),
         },
     )
     message.attach_alternative(render_to_string("summaries/emails/summary.html", context), "text/html")

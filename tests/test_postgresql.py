@@ -24,6 +24,8 @@ MODULES = [
     "tests/board/test_timelines.py",
     "tests/summaries/test_services.py",
     "tests/summaries/test_recipients.py",
+    "tests/summaries/test_outbox.py",
+    "tests/summaries/test_migrations.py",
     "tests/customers/test_sync.py",
     "tests/customers/test_demand.py",
     "tests/customers/shipup/test_services.py",
