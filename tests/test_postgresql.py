@@ -30,6 +30,7 @@ MODULES = [
     "tests/customers/test_demand.py",
     "tests/customers/shipup/test_services.py",
     "tests/accounts/test_isolation.py",
+    "tests/accounts/test_switch.py",
 ]
 
 
