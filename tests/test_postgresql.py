@@ -23,11 +23,15 @@ MODULES = [
     "tests/board/test_views.py",
     "tests/board/test_timelines.py",
     "tests/summaries/test_services.py",
+    "tests/summaries/test_recipients.py",
+    "tests/summaries/test_outbox.py",
+    "tests/summaries/test_migrations.py",
     "tests/customers/test_sync.py",
     "tests/customers/test_demand.py",
     "tests/customers/shipup/test_services.py",
     "tests/accounts/test_isolation.py",
     "tests/test_migrations.py",
+    "tests/accounts/test_switch.py",
 ]
 
 
