@@ -20,6 +20,10 @@ order that arrived, arrival minus the latest stage end of its line items; orders
 closed after the goods arrived (data entered late) say nothing about the gap and are left out.
 Same window, MAX_GAP_SAMPLES, MIN_SAMPLES, else DEFAULT_GAP_MEDIAN_DAYS / DEFAULT_GAP_P90_DAYS.
 
+Start wait (a line item not started yet): per manufacturer, the days from its order's confirmation
+(else creation) to its first stage starting; starts before the confirmation count as no wait. Same
+window, MAX_SAMPLES, MIN_SAMPLES, fallback to every factory, else DEFAULT_WAIT_*.
+
 Routes (the stages still ahead of a line item): the stage list of the latest line item of the same
 product that completed by T; else the organisation's stage sequence.
 """
@@ -41,6 +45,8 @@ DEFAULT_MEDIAN_DAYS = 7.0
 DEFAULT_P90_DAYS = 14.0
 DEFAULT_GAP_MEDIAN_DAYS = 3.0
 DEFAULT_GAP_P90_DAYS = 10.0
+DEFAULT_WAIT_MEDIAN_DAYS = 3.0
+DEFAULT_WAIT_P90_DAYS = 10.0
 
 MANUFACTURER, STAGE, DEFAULT = "manufacturer", "stage", "default"
 
@@ -65,6 +71,13 @@ class OrderRow:
     in_warehouse_date: object
     arrived_at: float | None
     is_open: bool
+    created_at: float | None = None
+    confirmed_at: float | None = None
+
+    @property
+    def waiting_since(self) -> float | None:
+        """When its line items could start: confirmation, else creation."""
+        return self.confirmed_at if self.confirmed_at is not None else self.created_at
 
 
 @dataclass
@@ -104,6 +117,7 @@ class Duration:
 
 DEFAULT_DURATION = Duration(DEFAULT_MEDIAN_DAYS, DEFAULT_P90_DAYS, 0, DEFAULT)
 DEFAULT_GAP = Duration(DEFAULT_GAP_MEDIAN_DAYS, DEFAULT_GAP_P90_DAYS, 0, DEFAULT)
+DEFAULT_WAIT = Duration(DEFAULT_WAIT_MEDIAN_DAYS, DEFAULT_WAIT_P90_DAYS, 0, DEFAULT)
 
 
 def quantile(ordered: list[float], q: float) -> float:
@@ -234,6 +248,36 @@ class GapSamples:
         return duration_fit(values)
 
 
+class StartWaits:
+    """Confirmation → first stage start, per manufacturer and across factories."""
+
+    def __init__(self, history: History):
+        by_maker: dict[int | None, list[tuple[float, float]]] = defaultdict(list)
+        for line_id, periods in history.periods.items():
+            order = history.orders.get(history.lines[line_id].order_id)
+            starts = [p[2] for p in periods if p[2] is not None]
+            if order is None or order.waiting_since is None or not starts:
+                continue
+            first = min(starts)
+            wait = max(first - order.waiting_since, 0.0)
+            by_maker[None].append((first, wait))
+            if order.manufacturer_id is not None:
+                by_maker[order.manufacturer_id].append((first, wait))
+        self._samples = {key: _Samples(values) for key, values in by_maker.items()}
+
+    def book(self, as_of: float) -> dict[int | None, Duration]:
+        out = {}
+        for key, samples in self._samples.items():
+            values = samples.known(as_of, limit=MAX_SAMPLES)
+            if len(values) >= MIN_SAMPLES:
+                out[key] = duration_fit(values, MANUFACTURER if key is not None else STAGE)
+        return out
+
+
+def start_wait(book: dict[int | None, Duration], manufacturer_id: int | None) -> Duration:
+    return book.get(manufacturer_id) or book.get(None) or DEFAULT_WAIT
+
+
 class Routes:
     """The stage list of the latest line item of each product that completed by a given instant."""
 
@@ -273,3 +317,29 @@ class Routes:
             after = [] if position is None else self.sequence[position + 1 :]
         stages = ([anchor] if include_anchor else []) + [s for s in after if s not in passed and s != anchor]
         return stages
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the history said at one instant: durations, the receiving gap, start waits, routes."""
+
+    book: DurationBook
+    gap: Duration
+    waits: dict[int | None, Duration]
+    routes: Routes
+
+    def wait(self, manufacturer_id: int | None) -> Duration:
+        return start_wait(self.waits, manufacturer_id)
+
+
+class Learner:
+    """Reads the history once; `known(as_of)` answers for any instant (the backtest asks for many)."""
+
+    def __init__(self, history: History):
+        self.durations = DurationSamples(history)
+        self.gaps = GapSamples(history)
+        self.waits = StartWaits(history)
+        self.routes = Routes(history)
+
+    def known(self, as_of: float) -> Known:
+        return Known(self.durations.book(as_of), self.gaps.gap(as_of), self.waits.book(as_of), self.routes)

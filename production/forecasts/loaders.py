@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.db import connection
 
-from production.models import LineItem, ProductionOrder, Stage, StagePeriod
+from production.models import LineItem, OrderDateChange, ProductionOrder, Stage, StagePeriod
 
 from .history import History, LineRow, OrderRow
 
@@ -39,13 +39,15 @@ def history_load(*, organisation) -> History:
     open_ids = set(ProductionOrder.objects.filter(organisation=organisation).open().values_list("pk", flat=True))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, manufacturer_id, due_date, in_warehouse_date, {days_sql('arrived_at')} "
-            f"FROM {_table(ProductionOrder)} WHERE organisation_id = %s",
+            f"SELECT id, manufacturer_id, due_date, in_warehouse_date, {days_sql('arrived_at')}, "
+            f"{days_sql('created_at')}, {days_sql('confirmed_at')} FROM {_table(ProductionOrder)} "
+            "WHERE organisation_id = %s",
             [organisation.pk],
         )
         orders = {
-            pk: OrderRow(pk, manufacturer, as_date(due), as_date(in_warehouse), arrived, pk in open_ids)
-            for pk, manufacturer, due, in_warehouse, arrived in cursor.fetchall()
+            pk: OrderRow(pk, manufacturer, as_date(due), as_date(in_warehouse), arrived, pk in open_ids, created,
+                         confirmed)
+            for pk, manufacturer, due, in_warehouse, arrived, created, confirmed in cursor.fetchall()
         }
         cursor.execute(
             f"SELECT id, order_id, product_id, stage_status, removed_at IS NULL FROM {_table(LineItem)} "
@@ -69,3 +71,17 @@ def history_load(*, organisation) -> History:
     sequence = list(Stage.objects.filter(organisation=organisation).order_by("position", "name").values_list("pk", flat=True))
     return History(lines=lines, orders=orders, periods=periods, sequence=sequence,
                    time_zone=getattr(organisation, "time_zone", "UTC") or "UTC")
+
+
+def date_changes_load(*, organisation) -> dict[tuple[int, str], list[tuple[float, dt.date | None, dt.date | None]]]:
+    """Every recorded date change: (order id, field) -> [(seen at, old, new)] oldest first."""
+    out: dict[tuple[int, str], list] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT order_id, field, {days_sql('seen_at')}, old_date, new_date FROM {_table(OrderDateChange)} "
+            "WHERE organisation_id = %s ORDER BY seen_at, id",
+            [organisation.pk],
+        )
+        for order_id, field, seen, old, new in cursor.fetchall():
+            out.setdefault((order_id, field), []).append((seen, as_date(old), as_date(new)))
+    return out

@@ -4,7 +4,8 @@ A line item's forecast: where it stands (the stage under way and since when, the
 then the remaining stages one by one (its product's route, else the organisation's sequence), each
 from its stage × manufacturer duration; the stage under way counts from the conditional remainder
 (the days already spent in it are not started again). A stage Uphance dates in the future starts
-then. A line item not started yet starts now.
+then. A line item not started yet starts after the factory's usual wait from confirmation to a
+first stage (the remainder of it, given how long the order has waited already).
 
 An order's arrival: its line items are made side by side at one factory and move together, so the
 order is done when its slowest line item is (the p50 of the latest p50, the p90 of the latest p90:
@@ -72,16 +73,22 @@ def position_at(periods: list[Period], as_of: float) -> Position | None:
 
 def line_forecast(
     position: Position, *, product_id: int | None, manufacturer_id: int | None, as_of: float,
-    book: DurationBook, routes: Routes,
+    book: DurationBook, routes: Routes, wait: Duration | None = None, waiting_since: float | None = None,
 ) -> LineForecast:
+    """The line item's remaining stages; `wait` (with `waiting_since`) delays one not started yet."""
     base = as_of
     parts: list[LogNormal] = []
     stage_ids: list[int] = []
     passed = set(position.passed)
+    lead = 0
     if position.current is not None:
         stage = book.distribution(position.current, manufacturer_id)
         start = position.current_start
         if start is None:
+            if wait is not None:
+                waited = as_of - waiting_since if waiting_since is not None else 0.0
+                parts.append(wait.distribution.remaining(max(waited, 0.0)))
+                lead = 1
             parts.append(stage)
         elif start > as_of:
             base = start
@@ -102,7 +109,8 @@ def line_forecast(
         done = position.last_end if position.last_end is not None else as_of
         return LineForecast(done, done, ())
     stages = tuple(
-        (stage_id, base + p50, base + p90) for stage_id, (p50, p90) in zip(stage_ids, cumulative(parts), strict=True)
+        (stage_id, base + p50, base + p90)
+        for stage_id, (p50, p90) in zip(stage_ids, cumulative(parts)[lead:], strict=True)
     )
     return LineForecast(stages[-1][1], stages[-1][2], stages)
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from production.models import LineItem, ReceivingGap, StageDuration
 from production.models.orders import ForecastState, StageStatus
 
-from .history import Duration, DurationBook, DurationSamples, GapSamples, History, Routes
+from .history import Duration, DurationBook, History, Known, Learner
 from .loaders import as_date, days_sql, history_load
 from .predict import (
     LineForecast,
@@ -87,14 +87,12 @@ def forecasts_recompute(*, organisation, now: dt.datetime | None = None) -> Fore
     timings = {}
     history = history_load(organisation=organisation)
     timings["load"] = time.perf_counter() - started
-    book = DurationSamples(history).book(as_of)
-    gap = GapSamples(history).gap(as_of)
-    routes = Routes(history)
-    run = ForecastRun(gap=gap)
-    run.durations = stage_durations_store(organisation=organisation, book=book, now=now)
-    receiving_gap_store(organisation=organisation, gap=gap, now=now)
+    known = Learner(history).known(as_of)
+    run = ForecastRun(gap=known.gap)
+    run.durations = stage_durations_store(organisation=organisation, book=known.book, now=now)
+    receiving_gap_store(organisation=organisation, gap=known.gap, now=now)
     timings["learn"] = time.perf_counter() - started - timings["load"]
-    values = organisation_forecasts(history, as_of=as_of, book=book, gap=gap, routes=routes)
+    values = organisation_forecasts(history, as_of=as_of, known=known)
     timings["forecast"] = time.perf_counter() - started - timings["load"] - timings["learn"]
     held = _held(organisation)
     rows = _changed_rows(values, held=held, history=history, now=now)
@@ -113,8 +111,7 @@ def forecasts_recompute(*, organisation, now: dt.datetime | None = None) -> Fore
 Values = tuple[dt.date | None, dt.date | None, dt.date | None, dt.date | None, str, list]
 
 
-def organisation_forecasts(history: History, *, as_of: float, book: DurationBook, gap: Duration,
-                           routes: Routes) -> dict[int, Values]:
+def organisation_forecasts(history: History, *, as_of: float, known: Known) -> dict[int, Values]:
     """The forecast of every present line item of every open order, as stored values."""
     dates = LocalDates(history.time_zone)
     out: dict[int, Values] = {}
@@ -132,9 +129,10 @@ def organisation_forecasts(history: History, *, as_of: float, book: DurationBook
                 continue
             forecasts[line_id] = line_forecast(
                 position, product_id=line.product_id, manufacturer_id=order.manufacturer_id, as_of=as_of,
-                book=book, routes=routes,
+                book=known.book, routes=known.routes, wait=known.wait(order.manufacturer_id),
+                waiting_since=order.waiting_since,
             )
-        arrival = order_arrival(list(forecasts.values()), as_of=as_of, gap=gap, arrived_at=order.arrived_at)
+        arrival = order_arrival(list(forecasts.values()), as_of=as_of, gap=known.gap, arrived_at=order.arrived_at)
         arrival_p50 = dates.date(arrival[0]) if arrival else None
         arrival_p90 = dates.date(arrival[1]) if arrival else None
         # ProductionOrder.expected_date: the in-warehouse date, else the due date.

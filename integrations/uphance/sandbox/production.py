@@ -7,8 +7,9 @@ time moves. Plan times are production time; every event is written with the real
 (`stamp`, from the state's clock: the identity for everything before the clock started).
 
 Factories differ: each manufacturer has its own speed and spread per stage; a stage's duration is
-log-normal around the stage's typical length times the factory's speed, and a few line items have
-one very slow stage (an outlier). Some orders are re-dated while in production (due and
+log-normal around the stage's typical length times the factory's speed (the line items of one PO
+share most of that variation: they are made together), and a few line items have one very slow
+stage (an outlier). Some orders are re-dated while in production (due and
 in-warehouse dates moved later, occasionally earlier).
 """
 
@@ -131,9 +132,16 @@ def maker_profile(seed: int, org_id: int, maker_id: int, stage_name: str) -> tup
     return speed * jitter, max(0.1, spread)
 
 
-def stage_hours(stage, speed: float, spread: float, u1: float, u2: float) -> float:
+ORDER_CORRELATION = 0.8  # line items of one PO are cut, sewn and packed together: they move together
+
+
+def normal(u1: float, u2: float) -> float:
+    """A standard normal number from two uniform ones (Box-Muller)."""
+    return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+
+
+def stage_hours(stage, speed: float, spread: float, z: float) -> float:
     """A log-normal duration: the stage's typical hours (geometric middle of its range) x speed x e^(spread z)."""
-    z = math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
     return max(2.0, math.sqrt(stage.min_hours * stage.max_hours) * speed * math.exp(spread * z))
 
 
@@ -383,7 +391,10 @@ def _plan_line(
                 duration, gap = 3, 4
             else:
                 speed, spread = maker_profile(seed, org.id, maker_id, stage.name)
-                duration = int(stage_hours(stage, speed, spread, r(), r()) * HOUR)
+                shared = normal(unit(seed, org.id, index, stage.name, "a"), unit(seed, org.id, index, stage.name, "b"))
+                own = normal(r(), r())
+                z = ORDER_CORRELATION * shared + math.sqrt(1 - ORDER_CORRELATION**2) * own
+                duration = int(stage_hours(stage, speed, spread, z) * HOUR)
                 gap = 0
             if k == slow:
                 duration = int(duration * (4 + 2 * unit(seed, org.id, index, j, "slow")))

@@ -942,3 +942,27 @@ def test_the_management_command_serves_until_terminated():
         process.terminate()
         process.wait(timeout=20)
     assert "stopped" in process.stdout.read()
+
+
+def test_manufacturers_have_their_own_speed_and_orders_get_re_dated(sandbox):
+    """What forecasts learn from: per-factory speeds differ; a third of dated orders move, mostly later."""
+    from statistics import median
+
+    state = sandbox.state
+    org = state.organisation(NORTHWIND)
+    sewing = {}
+    dated = redated = later = earlier = 0
+    for i in range(org.order_count):
+        plan = state.plan(org, i)
+        for line in plan.lines:
+            for name, _, start, end in line.stages or ():
+                if name == "Sewing" and end - start > 3600:
+                    sewing.setdefault(plan.manufacturer_name, []).append((end - start) / 86400)
+        if plan.due_ts or plan.in_warehouse_ts:
+            dated += 1
+            redated += bool(plan.redates)
+            later += sum(1 for _, days in plan.redates if days > 0)
+            earlier += sum(1 for _, days in plan.redates if days < 0)
+    medians = sorted(median(days) for days in sewing.values() if len(days) >= 10)
+    assert medians[-1] > 1.8 * medians[0]
+    assert 0.15 < redated / dated < 0.45 and later > 2 * earlier > 0
