@@ -3,7 +3,7 @@
 Module map: aging (days in stage), distributions (log-normal maths), history (what the past says:
 durations, the receiving gap, stage routes), predict (one line item / one order at one instant),
 loaders (fast reads of an organisation's history), services (recompute and store), selectors
-(reads for the board, summaries, customers, Shipup), backtest, tasks and signals (after syncs).
+(reads for the board, summaries, customers, Shipup), backtest, tasks, receivers (after syncs) and signals (forecasts_recomputed).
 """
 from .aging import days_in_stage
 

@@ -29,6 +29,7 @@ from .predict import (
     order_arrival,
     position_now,
 )
+from .signals import forecasts_recomputed
 
 WRITE_BATCH = 2000
 FORECAST_FIELDS = [
@@ -104,6 +105,8 @@ def forecasts_recompute(*, organisation, now: dt.datetime | None = None) -> Fore
     run.at_risk = sum(1 for v in values.values() if v[4] == ForecastState.AT_RISK)
     run.seconds = time.perf_counter() - started
     run.timings = {k: round(v, 3) for k, v in timings.items()}
+    if run.changed:
+        forecasts_recomputed.send(sender=forecasts_recompute, organisation=organisation, run=run)
     return run
 
 

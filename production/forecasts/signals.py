@@ -1,12 +1,6 @@
-"""Receivers of the forecasts: a production sync changed something, so forecasts are recomputed."""
-from django.dispatch import receiver
+"""Signals of the forecasts."""
+from django.dispatch import Signal
 
-from production.sync.signals import production_synced
-
-# Imported here (not lazily) so that the worker, which loads the app's signals, knows the task.
-from .tasks import forecasts_recompute_queue
-
-
-@receiver(production_synced)
-def forecasts_after_sync(sender, organisation, run, **kwargs):
-    forecasts_recompute_queue(organisation_id=organisation.pk)
+# Sent after a recompute that changed stored forecasts (kwargs: organisation, run: services.ForecastRun).
+# The board can version or warm its cache on it, summaries can look for newly predicted-late items.
+forecasts_recomputed = Signal()

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from production.bench_data import bench_organisation_build, bench_organisation_delete
 from production.forecasts.services import forecasts_recompute
-from production.models import LineItem, StagePeriod
+from production.models import LineItem, Stage, StagePeriod
 
 BUDGET_SECONDS = 10.0
 
@@ -68,7 +68,7 @@ class Command(BaseCommand):
                                        start_time__isnull=False)
             .values_list("pk", "line_item_id", "sequence", "stage__position")
         )
-        positions = dict(organisation_stage_positions(organisation))
+        positions = dict(Stage.objects.filter(organisation=organisation).values_list("position", "pk"))
         for pk, line_item_id, sequence, position in random.Random(seed).sample(current, min(moved, len(current))):
             following = positions.get(position + 1)
             StagePeriod.objects.filter(pk=pk).update(end_time=now, is_current=following is None, status="completed")
@@ -79,8 +79,3 @@ class Command(BaseCommand):
                                        sequence=sequence + 1, is_current=True, start_time=now, status="in_progress")
             LineItem.objects.filter(pk=line_item_id).update(current_stage_id=following, current_stage_started_at=now)
 
-
-def organisation_stage_positions(organisation):
-    from production.models import Stage
-
-    return Stage.objects.filter(organisation=organisation).values_list("position", "pk")

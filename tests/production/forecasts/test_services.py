@@ -12,6 +12,7 @@ from production.forecasts.selectors import (
     stuck_thresholds,
 )
 from production.forecasts.services import forecasts_recompute
+from production.forecasts.signals import forecasts_recomputed
 from production.models import LineItem, StageDuration
 from production.sync.signals import production_synced
 from tests.support.factories import ManufacturerFactory, ProductionOrderFactory, StageFactory
@@ -92,9 +93,14 @@ def test_open_line_items_get_dates_and_predicted_late_or_at_risk(shop):
 def test_a_second_recompute_writes_nothing_and_keeps_when_it_became_late(shop):
     organisation, (cutting, sewing, packing), bolide, kotka = shop
     late = open_item(organisation, sewing, kotka, days_in_stage=1, due_in_days=3, past=[(cutting, 1)])
-    forecasts_recompute(organisation=organisation, now=NOW)
-    again = forecasts_recompute(organisation=organisation, now=NOW + dt.timedelta(minutes=5))
-    assert again.changed == 0
+    sent = []
+    forecasts_recomputed.connect(lambda sender, **kw: sent.append(kw["run"].changed), weak=False, dispatch_uid="t")
+    try:
+        forecasts_recompute(organisation=organisation, now=NOW)
+        again = forecasts_recompute(organisation=organisation, now=NOW + dt.timedelta(minutes=5))
+    finally:
+        forecasts_recomputed.disconnect(dispatch_uid="t")
+    assert again.changed == 0 and sent == [1]  # told once: the second changed nothing
     late.refresh_from_db()
     assert late.predicted_late_since == NOW
     order = late.order
