@@ -7,4 +7,5 @@ class ProductionConfig(AppConfig):
 
     def ready(self):
         # The sync's models live with their code in production.sync (they keep the app label "production").
+        from .forecasts import receivers  # noqa: F401
         from .sync import models, signals  # noqa: F401

@@ -1,5 +1,5 @@
 """Production models; import them from `production.models` (the sync log lives in `production.sync.models`)."""
-from .forecasts import OrderDateChange, StageDuration
+from .forecasts import OrderDateChange, ReceivingGap, StageDuration
 from .orders import (
     DeliveryStatus,
     ForecastState,
@@ -19,6 +19,7 @@ __all__ = [
     "DeliveryStatus",
     "ForecastState",
     "OrderDateChange",
+    "ReceivingGap",
     "StageDuration",
     "OrderStatus",
     "StageStatus",

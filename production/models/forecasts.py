@@ -38,6 +38,21 @@ class StageDuration(OrgScoped):
         return f"{self.stage} at {self.manufacturer or 'every factory'}: {self.median_days:.1f}–{self.p90_days:.1f} d"
 
 
+class ReceivingGap(OrgScoped):
+    """The organisation's usual days from a PO's last stage ending to its goods arriving (median, p90)."""
+
+    samples = models.IntegerField(default=0, help_text="Arrived orders the figures come from (0: the default)")
+    median_days = models.FloatField()
+    p90_days = models.FloatField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation"], name="receiving_gap_organisation")]
+
+    def __str__(self):
+        return f"{self.organisation}: received {self.median_days:.1f}–{self.p90_days:.1f} d after the last stage"
+
+
 class OrderDateChange(OrgScoped):
     """A PO's due or in-warehouse date moved (a slip when later): seen by a sync, old and new kept."""
 

@@ -137,6 +137,11 @@ class ProductionOrder(OrgScoped):
     # The dates as Seamline first saw them: late is measured against the current date, a slip against these.
     original_due_date = models.DateField(null=True, blank=True)
     original_in_warehouse_date = models.DateField(null=True, blank=True)
+    arrived_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When goods started arriving: the API's updated_at when a sync first saw the order receiving "
+                  "(or all received after not received). Empty for orders first seen all received.",
+    )
     drop_id = models.BigIntegerField(null=True, blank=True)
     notes = models.TextField(null=True, blank=True)
     internal_notes = models.TextField(null=True, blank=True)

@@ -19,6 +19,7 @@ from production.models import (
     LineItem,
     LineQuantity,
     Manufacturer,
+    OrderDateChange,
     ProductionOrder,
     Season,
     Stage,
@@ -295,6 +296,9 @@ def _line_item_row(organisation, order_pk: int, line: payloads.ProductionLineIte
         extra=_extra(line, _KNOWN_LINE_KEYS),
         units=line.quantity,
         removed_at=None,
+        # Insert-only (not in LINE_ITEM_FIELDS): the forecast's columns are NOT NULL and written by production.forecasts.
+        forecast_state="",
+        forecast_stages=[],
     )
 
 
@@ -311,7 +315,7 @@ def production_orders_upsert(
         existing = {
             row["uphance_id"]: row
             for row in ProductionOrder.objects.filter(organisation=organisation, uphance_id__in=list(by_id)).values(
-                "id", "uphance_id", "content_hash", "removed_at", "first_seen_at"
+                "id", "uphance_id", "content_hash", "removed_at", "first_seen_at", *TRACKED_FIELDS
             )
         }
         changed: list[payloads.ProductionOrder] = []
@@ -341,10 +345,12 @@ def production_orders_upsert(
             book.save()
 
         # INSERT … ON CONFLICT DO UPDATE: first_seen_at is only ever written by the insert.
+        order_rows = [_order_row(organisation, order, lookups, hashes[order.id], now) for order in changed]
+        date_changes = order_dates_track(organisation=organisation, rows=order_rows, held=existing, now=now)
         rows_upsert(
-            ProductionOrder, [_order_row(organisation, order, lookups, hashes[order.id], now) for order in changed],
-            unique=["organisation", "uphance_id"], update=ORDER_FIELDS,
+            ProductionOrder, order_rows, unique=["organisation", "uphance_id"], update=ORDER_FIELDS + TRACKED_WRITES,
         )
+        OrderDateChange.objects.bulk_create(date_changes)
         order_pks = dict(ProductionOrder.objects.filter(organisation=organisation, uphance_id__in=[o.id for o in changed]).values_list("uphance_id", "id"))
         lines = [(order_pks[o.id], line) for o in changed for line in o.line_items]
         line_items_write(
@@ -357,6 +363,46 @@ def production_orders_upsert(
             uphance_id__in=kept
         ).update(removed_at=now)
     return counts
+
+
+# --- dates that move, goods that arrive ------------------------------------------------------------
+
+DATED_FIELDS = ("due_date", "in_warehouse_date")
+TRACKED_WRITES = ["original_due_date", "original_in_warehouse_date", "arrived_at"]
+TRACKED_FIELDS = (*DATED_FIELDS, "delivery_status", *TRACKED_WRITES)
+_RECEIVED = ("receiving", "all_received")
+
+
+def order_dates_track(*, organisation, rows: list[dict], held: dict, now) -> list[OrderDateChange]:
+    """Compare a page's order rows with what is held: slips, original dates, arrivals.
+
+    Every changed due / in-warehouse date becomes an OrderDateChange (old, new, seen now); the
+    original date is the first one Seamline saw (set on first insert, or when a date first
+    appears). `arrived_at` is set once: the order's updated_at when a sync first sees it
+    receiving, or all received after not received; an order first seen all received has none
+    (Uphance does not say when its first goods came in). Adds the tracked fields to `rows`.
+    """
+    changes = []
+    for row in rows:
+        old = held.get(row["uphance_id"])
+        for field in DATED_FIELDS:
+            original = f"original_{field}"
+            if old is None or old[original] is None:
+                row[original] = row[field]
+            else:
+                row[original] = old[original]
+            if old is not None and old[field] != row[field]:
+                changes.append(OrderDateChange(
+                    organisation=organisation, order_id=old["id"], field=field, old_date=old[field],
+                    new_date=row[field], seen_at=now,
+                ))
+        arrived = old["arrived_at"] if old is not None else None
+        if arrived is None and row["delivery_status"] in _RECEIVED:
+            seen_arriving = row["delivery_status"] == "receiving" if old is None else old["delivery_status"] not in _RECEIVED
+            if seen_arriving:
+                arrived = min(row["updated_at"] or now, now)
+        row["arrived_at"] = arrived
+    return changes
 
 
 class _Held:

@@ -40,18 +40,20 @@ class Command(BaseCommand):
             "--time-speed",
             type=float,
             default=1.0,
-            help="simulated seconds per real second (3600: an hour of production per second)",
+            help="production seconds per real second (3600: an hour of production per second); "
+            "events are stamped with the real time they happen, never ahead of the wall clock",
         )
         parser.add_argument(
             "--start",
             default=None,
-            help="simulated start time, ISO 8601 (default: now); fixes the data across restarts",
+            help="the instant history is generated up to, ISO 8601, not after now (default: now); "
+            "fixes the data across restarts",
         )
         parser.add_argument(
             "--new-order-hours",
             type=float,
             default=6.0,
-            help="a new order appears every this many simulated hours (0: never)",
+            help="a new order appears every this many production hours (0: never)",
         )
         parser.add_argument("--access-log", action="store_true", help="print a line per request")
 
@@ -93,7 +95,7 @@ class Command(BaseCommand):
                 new_order_hours=new_order_hours,
                 access_log=access_log,
             ).start()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, _raise_interrupt)

@@ -492,7 +492,9 @@ class SandboxApp:
             )
         except (TypeError, ValueError) as exc:
             return error(422, str(exc))
-        return json_response({"now": iso(int(now.timestamp()), "Z")})
+        return json_response(
+            {"now": iso(int(now.timestamp()), "Z"), "production_now": iso(self.state.now_ts(), "Z")}
+        )
 
     def control_clock(self, request: Request) -> Response:
         try:
@@ -500,7 +502,7 @@ class SandboxApp:
         except (KeyError, TypeError, ValueError):
             return error(422, "time_speed is required")
         return json_response(
-            {"time_speed": self.state.time_speed, "now": iso(self.state.now_ts(), "Z")}
+            {"time_speed": self.state.time_speed, "now": iso(int(self.state.now.timestamp()), "Z")}
         )
 
     def control_orders_new(self, request: Request) -> Response:

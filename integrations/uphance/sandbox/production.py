@@ -1,13 +1,22 @@
-"""Production orders of the sandbox: a static plan per order, rendered against the simulated clock.
+"""Production orders of the sandbox: a static plan per order, rendered against the production clock.
 
 Every order is planned lazily and deterministically from (seed, organisation, index); nothing
-about it is stored. Stage progress, order status, delivery status and `updated_at` are computed
-from the plan at the moment of the request, so they move as the simulated clock moves.
+about it is stored. Stage progress, order status, delivery status, re-dated due dates and
+`updated_at` are computed from the plan at the moment of the request, so they move as production
+time moves. Plan times are production time; every event is written with the real time it happened
+(`stamp`, from the state's clock: the identity for everything before the clock started).
+
+Factories differ: each manufacturer has its own speed and spread per stage; a stage's duration is
+log-normal around the stage's typical length times the factory's speed (the line items of one PO
+share most of that variation: they are made together), and a few line items have one very slow
+stage (an outlier). Some orders are re-dated while in production (due and
+in-warehouse dates moved later, occasionally earlier).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -83,6 +92,10 @@ def iso_date(ts: int) -> str:
     return _day(ts // 86400)
 
 
+def _identity(ts: int) -> int:
+    return ts
+
+
 def unit(*parts: object) -> float:
     """A uniform number in [0, 1) fixed by its parts (a permanent property of a record)."""
     digest = blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
@@ -102,6 +115,34 @@ def base_created_ts(seed: int, org_id: int, index: int, count: int, epoch: int) 
     x = 1.0 - (index + unit(seed, org_id, index, "t")) / count  # (0, 1]
     age = YEAR * x * (0.4 + 0.6 * x)
     return int(epoch - age) - 1
+
+
+@lru_cache(maxsize=4096)
+def maker_profile(seed: int, org_id: int, maker_id: int, stage_name: str) -> tuple[float, float]:
+    """(speed factor, log-normal spread) of a manufacturer at a stage: fixed by the seed.
+
+    Speed is log-uniform between 0.55x and 1.8x the stage's typical length (the same factory is
+    fast or slow across its stages, give or take a quarter); spread (sigma) between 0.15 (steady)
+    and 0.6 (erratic), per factory, give or take 0.05 per stage.
+    """
+    speed = math.exp(math.log(0.55) + unit(seed, org_id, maker_id, "speed") * math.log(1.8 / 0.55))
+    jitter = math.exp((unit(seed, org_id, maker_id, stage_name, "jitter") - 0.5) * 0.5)
+    spread = 0.15 + 0.45 * unit(seed, org_id, maker_id, "spread")
+    spread += (unit(seed, org_id, maker_id, stage_name, "spread") - 0.5) * 0.1
+    return speed * jitter, max(0.1, spread)
+
+
+ORDER_CORRELATION = 0.8  # line items of one PO are cut, sewn and packed together: they move together
+
+
+def normal(u1: float, u2: float) -> float:
+    """A standard normal number from two uniform ones (Box-Muller)."""
+    return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+
+
+def stage_hours(stage, speed: float, spread: float, z: float) -> float:
+    """A log-normal duration: the stage's typical hours (geometric middle of its range) x speed x e^(spread z)."""
+    return max(2.0, math.sqrt(stage.min_hours * stage.max_hours) * speed * math.exp(spread * z))
 
 
 @dataclass(slots=True)
@@ -142,8 +183,9 @@ class OrderPlan:
     season_id: int
     tax_level: int
     shipping: int
-    due_date: str | None
-    in_warehouse_date: str | None
+    due_ts: int | None  # production time of the planned date (a calendar plan, not an event)
+    in_warehouse_ts: int | None
+    redates: tuple[tuple[int, int], ...]  # (when, days moved): due and in-warehouse dates move together
     notes: str | None
     internal_notes: str | None
     payment_terms: str | None
@@ -157,6 +199,23 @@ class OrderPlan:
     total_quantity: int
     items_total: int
     items_tax: int
+
+    def dates(self, stage_now: int, stamp=_identity) -> tuple[str | None, str | None, int]:
+        """Due and in-warehouse dates as of `stage_now`, and when they last moved (0: never).
+
+        Dates are plans, not events: they keep their distance from the order's creation in real
+        time (a new order due in a month is due a month after it was really created).
+        """
+        moved, last = 0, 0
+        for at, days in self.redates:
+            if at > stage_now:
+                break
+            moved += days
+            last = at
+        shift = stamp(self.created_ts) - self.created_ts + moved * DAY
+        due = None if self.due_ts is None else iso_date(self.due_ts + shift)
+        in_warehouse = None if self.in_warehouse_ts is None else iso_date(self.in_warehouse_ts + shift)
+        return due, in_warehouse, last
 
     @property
     def warehouses(self) -> list[str]:
@@ -232,6 +291,8 @@ def plan_order(
                     main_warehouse,
                     second_warehouse,
                     tax_level,
+                    seed=seed,
+                    maker_id=manufacturer.id,
                 )
             )
     staged_ends = [line.stages[-1][3] for line in lines if line.stages]
@@ -239,8 +300,9 @@ def plan_order(
     cancel_ts = None
     if kind == "cancelled":
         cancel_ts = confirm_ts + int(r() * max(DAY, done_ts - confirm_ts))
-    due_date = iso_date(done_ts + (int(r() * 27) - 12) * DAY) if r() < 0.4 else None
-    in_warehouse_date = iso_date(done_ts + (2 + int(r() * 19)) * DAY) if r() < 0.25 else None
+    due_ts = done_ts + (int(r() * 27) - 12) * DAY if r() < 0.4 else None
+    in_warehouse_ts = done_ts + (2 + int(r() * 19)) * DAY if r() < 0.25 else None
+    redates = _plan_redates(seed, org.id, index, confirm_ts, done_ts) if due_ts or in_warehouse_ts else ()
     notes_u = r()
     total_quantity = items_total = items_tax = 0
     for line in lines:
@@ -263,8 +325,9 @@ def plan_order(
         season_id=season_id,
         tax_level=tax_level,
         shipping=(0, 0, 0, 2500, 4000, 12000)[int(r() * 6)],
-        due_date=due_date,
-        in_warehouse_date=in_warehouse_date,
+        due_ts=due_ts,
+        in_warehouse_ts=in_warehouse_ts,
+        redates=redates,
         notes=NOTES[int(r() * len(NOTES))] if notes_u < 0.2 else ("" if notes_u < 0.25 else None),
         internal_notes=(None, None, None, "", "Chase factory weekly")[int(r() * 5)],
         payment_terms=(None, None, "Net 30", "30% Deposit, Net 30")[int(r() * 4)],
@@ -283,12 +346,27 @@ def plan_order(
     )
 
 
+REDATED_SHARE = 0.3
+
+
+def _plan_redates(seed: int, org_id: int, index: int, confirm_ts: int, done_ts: int) -> tuple[tuple[int, int], ...]:
+    """A third of dated orders are re-dated one to three times while in production: mostly later
+    (2-14 days), one time in five earlier (2-7 days). Its own random stream: the rest of the plan
+    stays as it was."""
+    if unit(seed, org_id, index, "redate") >= REDATED_SHARE or done_ts <= confirm_ts:
+        return ()
+    rng = random.Random(f"{seed}:{org_id}:{index}:redates")
+    times = sorted(confirm_ts + int(rng.random() * (done_ts - confirm_ts)) for _ in range(1 + int(rng.random() * 3)))
+    return tuple((at, rng.randint(2, 14) if rng.random() < 0.8 else -rng.randint(2, 7)) for at in times)
+
+
 _LINE_OFFSETS = ("Z", "Z", "Z", "+01:00", "+05:30")
 _OTHER_OFFSETS = ("Z", "+01:00", "+05:30")
 
 
 def _plan_line(
-    r, org, product, colour_slot, index, j, group_start, main_warehouse, second_warehouse, tax_level
+    r, org, product, colour_slot, index, j, group_start, main_warehouse, second_warehouse, tax_level,
+    *, seed: int, maker_id: int,
 ) -> LinePlan:
     quantities = []
     n_sizes = len(product.sizes)
@@ -306,18 +384,20 @@ def _plan_line(
         t = group_start + int(r() * 73) * HOUR + int(r() * 3600)
         n = len(sequence)
         clicked = 1 + int(r() * (n - 1)) if r() < 0.08 else 0
-        stuck = int(r() * n) if r() < 0.06 else -1
+        slow = int(r() * n) if r() < 0.04 else -1  # a very slow outlier: one stage 4-6x as long
         planned = []
         for k, stage in enumerate(sequence):
             if k < clicked:  # stages clicked through in seconds, as in the seed's timeline
                 duration, gap = 3, 4
             else:
-                duration = (
-                    stage.min_hours + int(r() * (stage.max_hours - stage.min_hours + 1))
-                ) * HOUR + int(r() * 3600)
+                speed, spread = maker_profile(seed, org.id, maker_id, stage.name)
+                shared = normal(unit(seed, org.id, index, stage.name, "a"), unit(seed, org.id, index, stage.name, "b"))
+                own = normal(r(), r())
+                z = ORDER_CORRELATION * shared + math.sqrt(1 - ORDER_CORRELATION**2) * own
+                duration = int(stage_hours(stage, speed, spread, z) * HOUR)
                 gap = 0
-            if k == stuck:
-                duration *= 6
+            if k == slow:
+                duration = int(duration * (4 + 2 * unit(seed, org.id, index, j, "slow")))
             planned.append((stage.name, stage.colour, t, t + duration))
             t += duration + gap
         stages = tuple(planned)
@@ -373,6 +453,9 @@ def order_state(plan: OrderPlan, now: int) -> OrderState:
             updated = max(updated, receiving)
         else:
             status, delivery = "CONFIRMED", "Not Received"
+    for at, _ in plan.redates:
+        if at <= stage_now:
+            updated = max(updated, at)
     for line in plan.lines:
         if line.stages:
             for _, _, start, end in line.stages:
@@ -443,7 +526,9 @@ ABSENT = object()  # a production_stages without a current_stage key at all
 Row = tuple[str, str, str | None, str | None, str]  # name, colour, start_time, end_time, status
 
 
-def stage_rows(line: LinePlan, stage_now: int) -> tuple[Row | None | object, list[Row]]:
+def stage_rows(
+    line: LinePlan, stage_now: int, stamp=_identity
+) -> tuple[Row | None | object, list[Row]]:
     """The current stage (a row, None, or ABSENT) and past stages as the API lists them."""
     stages = line.stages
     if not stages:
@@ -458,7 +543,7 @@ def stage_rows(line: LinePlan, stage_now: int) -> tuple[Row | None | object, lis
         current = (
             now_stage[0],
             now_stage[1],
-            iso(now_stage[2], current_offset),
+            iso(stamp(now_stage[2]), current_offset),
             None,
             STAGE_IN_PROGRESS,
         )
@@ -470,12 +555,15 @@ def stage_rows(line: LinePlan, stage_now: int) -> tuple[Row | None | object, lis
         current = (
             last[0],
             last[1],
-            iso(last[2], current_offset),
-            iso(last[3], current_offset),
+            iso(stamp(last[2]), current_offset),
+            iso(stamp(last[3]), current_offset),
             STAGE_COMPLETED,
         )
         done = stages[:-1]
-    past = [(s[0], s[1], iso(s[2], offset), iso(s[3], offset), STAGE_COMPLETED) for s in done]
+    past = [
+        (s[0], s[1], iso(stamp(s[2]), offset), iso(stamp(s[3]), offset), STAGE_COMPLETED)
+        for s in done
+    ]
     if line.swap_past and len(past) >= 2:
         # Uphance lists past stages in sequence order; their recorded times need not agree with it.
         a, b = past[0], past[1]
@@ -493,8 +581,8 @@ def _row_dict(row: Row) -> dict:
     }
 
 
-def production_stages(line: LinePlan, stage_now: int) -> dict:
-    current, past = stage_rows(line, stage_now)
+def production_stages(line: LinePlan, stage_now: int, stamp=_identity) -> dict:
+    current, past = stage_rows(line, stage_now, stamp)
     out = (
         {}
         if current is ABSENT
@@ -513,8 +601,8 @@ def _row_text(row: Row) -> str:
     )
 
 
-def production_stages_text(line: LinePlan, stage_now: int) -> str:
-    current, past = stage_rows(line, stage_now)
+def production_stages_text(line: LinePlan, stage_now: int, stamp=_identity) -> str:
+    current, past = stage_rows(line, stage_now, stamp)
     past_text = ",".join(_row_text(row) for row in past)
     if current is ABSENT:
         return f'{{"past_stages":[{past_text}]}}'
@@ -543,6 +631,7 @@ class OrderRenderer:
         self.base_url = base_url
         self._fragments: dict[tuple[int, int], tuple] = {}
         self._makers = {m.id: _q(m.name) for m in org.manufacturers}
+        self.stamp = _identity  # production time -> the real time an event is written with
 
     def _variant_fragments(self, product: Product, colour_slot: int) -> tuple:
         key = (product.index, colour_slot)
@@ -584,7 +673,7 @@ class OrderRenderer:
             for slot, qty in line.quantities
         )
         stages = (
-            f',"production_stages":{production_stages_text(line, stage_now)}'
+            f',"production_stages":{production_stages_text(line, stage_now, self.stamp)}'
             if include_stages
             else ""
         )
@@ -600,25 +689,29 @@ class OrderRenderer:
         self, plan: OrderPlan, now: int, *, include_stages: bool, malformed_rate: float
     ) -> str:
         state = order_state(plan, now)
+        stamp = self.stamp
         offset = plan.offset
         shipping_tax = (plan.shipping * plan.tax_level + 50) // 100
         total_tax = plan.items_tax + shipping_tax
-        confirmed = "null" if state.confirmed_ts is None else f'"{iso(state.confirmed_ts, offset)}"'
+        confirmed = (
+            "null" if state.confirmed_ts is None else f'"{iso(stamp(state.confirmed_ts), offset)}"'
+        )
+        due_date, in_warehouse_date, _ = plan.dates(state.stage_now, stamp)
         warehouses = ",".join(_q(w) for w in plan.warehouses)
         lines = ",".join(
             self.line_text(plan, line, state.stage_now, include_stages) for line in plan.lines
         )
         text = (
             f'{{"id":{plan.id},"production_order_number":"{plan.number}",'
-            f'"created_at":"{iso(plan.created_ts, offset)}",'
-            f'"updated_at":"{iso(state.updated_ts, offset)}",'
+            f'"created_at":"{iso(stamp(plan.created_ts), offset)}",'
+            f'"updated_at":"{iso(stamp(state.updated_ts), offset)}",'
             f'"items_total":"{money(plan.items_total)}","items_tax":"{money(plan.items_tax)}",'
             f'"subtotal":"{money(plan.items_total)}","total_tax":"{money(total_tax)}",'
             f'"grand_total":"{money(plan.items_total + total_tax + plan.shipping)}",'
             f'"total_quantity":{plan.total_quantity},"tax_level":"{plan.tax_level}.0",'
             f'"shipping_cost":"{money(plan.shipping)}","shipping_tax":"{money(shipping_tax)}",'
-            f'"confirmed_at":{confirmed},"due_date":{_qn(plan.due_date)},'
-            f'"in_warehouse_date":{_qn(plan.in_warehouse_date)},"drop_id":null,"notes":{_qn(plan.notes)},'
+            f'"confirmed_at":{confirmed},"due_date":{_qn(due_date)},'
+            f'"in_warehouse_date":{_qn(in_warehouse_date)},"drop_id":null,"notes":{_qn(plan.notes)},'
             f'"internal_notes":{_qn(plan.internal_notes)},"currency":"{plan.currency}",'
             f'"company_id":{plan.manufacturer_id},"company_name":{self._makers[plan.manufacturer_id]},'
             f'"season_id":{plan.season_id},"organisation_id":{self.org.id},"status":"{state.status}",'
@@ -663,7 +756,9 @@ class OrderRenderer:
                 "unit_price": money(line.unit_price),
                 "original_price": money(line.original_price),
                 "percentage_discount": line.discount,
-                "production_stages": production_stages(line, order_state(plan, now).stage_now),
+                "production_stages": production_stages(
+                    line, order_state(plan, now).stage_now, self.stamp
+                ),
             }
         )
         if bulk and line_is_malformed(self.seed, org.id, line.id, malformed_rate):

@@ -1,8 +1,9 @@
-"""The sandbox's world: simulated clock, lazily generated records, overlays, tokens and faults."""
+"""The sandbox's world: production clock (never ahead of the wall clock), lazily generated records, overlays, tokens and faults."""
 
 from __future__ import annotations
 
 import email.utils
+import math
 import random
 import secrets
 import threading
@@ -99,6 +100,71 @@ class Fault:
     delay: float = 0.0
 
 
+class SandboxClock:
+    """Production time and the real time events are written with; the latter never passes the wall clock.
+
+    History is generated up to the start (production time = real time before it). From the start
+    the world runs at `time_speed` x real time: at 3600 an hour of production passes every real
+    second, so stages start and end, orders arrive and complete 3600 times as often, and each is
+    stamped with the real time it happened (the stamps of what happens after the start are
+    compressed). 0 freezes both. `advance(seconds)` moves production on at once: its events are
+    stamped over the real time left up to the wall clock (when the clock is already at the wall
+    clock, at the same instant), never after it.
+    """
+
+    def __init__(self, start: int, time_speed: float):
+        if start > time.time() + 1:
+            raise ValueError("the sandbox clock never runs ahead of the wall clock: start it now or earlier")
+        self.start = start
+        self.time_speed = float(time_speed)
+        # Segments: (real start, production start, production seconds per real second); the last runs now.
+        self._segments: list[tuple[float, float, float]] = [(start, start, self.time_speed)]
+        self._mono = time.monotonic()
+
+    def _real_now(self) -> float:
+        real, _, rate = self._segments[-1]
+        if rate > 0:
+            real += time.monotonic() - self._mono
+        return min(real, max(time.time(), self._segments[-1][0]))
+
+    def now(self) -> tuple[int, int]:
+        """(real time, production time) now, as epoch seconds."""
+        real_start, production_start, rate = self._segments[-1]
+        real = self._real_now()
+        return int(real), int(production_start + (real - real_start) * rate)
+
+    def set_time_speed(self, time_speed: float) -> None:
+        real, production = self._exact_now()
+        self._segments.append((real, production, float(time_speed)))
+        self._mono = time.monotonic()
+        self.time_speed = float(time_speed)
+
+    def advance(self, seconds: float) -> None:
+        real, production = self._exact_now()
+        room = max(0.0, min(seconds, time.time() - real))
+        self._segments.append((real, production, seconds / room if room > 0 else math.inf))
+        self._segments.append((real + room, production + seconds, self.time_speed))
+        self._mono = time.monotonic()
+
+    def _exact_now(self) -> tuple[float, float]:
+        real_start, production_start, rate = self._segments[-1]
+        real = self._real_now()
+        return real, production_start + (real - real_start) * rate
+
+    def stamp(self, production_ts: int) -> int:
+        """The real time an event of production time `production_ts` happened (or will happen)."""
+        if production_ts <= self.start:
+            return production_ts
+        segments = self._segments
+        k = len(segments) - 1
+        while k > 0 and segments[k][1] > production_ts:
+            k -= 1
+        real_start, production_start, rate = segments[k]
+        if rate == math.inf:
+            return int(real_start)
+        return int(real_start + (production_ts - production_start) / (rate if rate > 0 else 1.0))
+
+
 @dataclass
 class _OrgOverlay:
     added: list[int] = field(default_factory=list)  # created_ts of orders index N, N+1, ...
@@ -131,15 +197,13 @@ class SandboxState:
         self.latency_ms = latency_ms
         self.fault_rate = float(fault_rate)
         self.malformed_rate = float(malformed_rate)
-        self.time_speed = float(time_speed)
         self.new_order_hours = float(new_order_hours)
         self.epoch = int(start.timestamp())
+        self.clock = SandboxClock(self.epoch, time_speed)
         self.organisations: dict[int, Organisation] = build_organisations(
             seed=seed, orders=orders, epoch_year=start.year
         )
         self._lock = threading.RLock()
-        self._mono_start = time.monotonic()
-        self._advanced = 0.0
         self._overlay = {org_id: _OrgOverlay() for org_id in self.organisations}
         self._version = 0
         self._sales_version = 0
@@ -169,39 +233,49 @@ class SandboxState:
             org.id: OrderRenderer(org, seed=self.seed, base_url=self._base_url)
             for org in self.organisations.values()
         }
+        for renderer in self._renderers.values():
+            renderer.stamp = self.clock.stamp
 
     def renderer(self, org: Organisation) -> OrderRenderer:
         return self._renderers[org.id]
 
     # ---------------------------------------------------------------- clock
+    @property
+    def time_speed(self) -> float:
+        return self.clock.time_speed
+
     def now_ts(self) -> int:
-        """The simulated time (epoch seconds); new scheduled orders appear as it passes."""
+        """Production time (epoch seconds): what the API shows has happened up to it; new
+        scheduled orders appear as it passes. Events are written with `clock.stamp()` of theirs."""
         with self._lock:
-            now = self.epoch + int(
-                (time.monotonic() - self._mono_start) * self.time_speed + self._advanced
-            )
-            self._catch_up(now)
-            return now
+            _, production = self.clock.now()
+            self._catch_up(production)
+            return production
+
+    def real_ts(self) -> int:
+        """The sandbox's own time (epoch seconds): never after the wall clock."""
+        with self._lock:
+            return self.clock.now()[0]
 
     @property
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.now_ts(), UTC)
+        """The sandbox's time now, as its timestamps are written (never after the wall clock)."""
+        self.now_ts()  # lets scheduled orders appear first
+        return datetime.fromtimestamp(self.real_ts(), UTC)
 
     def advance(self, *, hours: float = 0.0, days: float = 0.0, seconds: float = 0.0) -> datetime:
-        """Jump the simulated clock forward: stages move on, orders complete, new orders appear."""
+        """Move production forward: stages move on, orders complete, new orders appear (stamped no
+        later than the wall clock)."""
         delta = hours * 3600 + days * 86400 + seconds
         if delta < 0:
             raise ValueError("the clock only moves forward")
         with self._lock:
-            self._advanced += delta
+            self.clock.advance(delta)
         return self.now
 
     def set_time_speed(self, time_speed: float) -> None:
         with self._lock:
-            mono = time.monotonic()
-            self._advanced += (mono - self._mono_start) * self.time_speed
-            self._mono_start = mono
-            self.time_speed = float(time_speed)
+            self.clock.set_time_speed(time_speed)
 
     def _catch_up(self, now: int) -> None:
         if self.new_order_hours <= 0:
@@ -312,7 +386,7 @@ class SandboxState:
                 bisect_left(
                     range(self._total(org)),
                     filters.since_created_ts,
-                    key=lambda i: self.created_ts(org, i),
+                    key=lambda i: self.clock.stamp(self.created_ts(org, i)),
                 ),
             )
         candidates = live[bisect_left(live, lo) :] if lo > 0 else live
@@ -626,7 +700,7 @@ class SandboxState:
             body,
             customer_id=customer_id,
             customer=self.customer(org, index),
-            now=self.now_ts(),
+            now=self.real_ts(),
         )
         with self._lock:
             overlay = self._overlay[org.id]
@@ -947,7 +1021,8 @@ class SandboxState:
 
     def snapshot(self) -> dict:
         return {
-            "now": iso(self.now_ts(), "Z"),
+            "now": iso(int(self.now.timestamp()), "Z"),
+            "production_now": iso(self.now_ts(), "Z"),
             "epoch": iso(self.epoch, "Z"),
             "seed": self.seed,
             "time_speed": self.time_speed,

@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -497,12 +497,38 @@ def test_advancing_the_clock_moves_stages_forward_and_touches_updated_at(mutable
     assert moved > 0
 
 
-def test_time_speed_runs_the_simulated_clock(mutable_sandbox):
+def test_time_speed_makes_production_run_faster_while_the_clock_stays_real(mutable_sandbox):
     state = mutable_sandbox.state
-    start = state.now
+    start, production = state.now, state.now_ts()
     state.set_time_speed(3600)
     time.sleep(0.05)
-    assert (state.now - start).total_seconds() >= 60
+    assert state.now_ts() - production >= 60  # an hour of production per real second
+    assert (state.now - start).total_seconds() < 5  # the sandbox's own clock moves in real time
+
+
+def test_the_clock_never_runs_ahead_of_the_wall_clock():
+    """Started now at 3600x and advanced a month: everything stamped happened by now."""
+    with SandboxServer(orders=60, seed=5, time_speed=3600) as server:
+        state = server.state
+        before = {i["id"]: i for o in state.truth_production_orders(NORTHWIND) for i in o["line_items"]}
+        time.sleep(0.2)
+        state.advance(days=30)
+        wall = time.time() + 1
+        moved = 0
+        for order in state.truth_production_orders(NORTHWIND):
+            assert _ts(order["created_at"]) <= wall and _ts(order["updated_at"]) <= wall
+            for item in order["line_items"]:
+                stages = item.get("production_stages") or {}
+                for entry in [stages.get("current_stage"), *stages.get("past_stages", [])]:
+                    for key in ("start_time", "end_time"):
+                        if entry and entry[key]:
+                            assert _ts(entry[key]) <= wall, (item["id"], entry)
+                old = before.get(item["id"])
+                moved += old is not None and old.get("production_stages") != item.get("production_stages")
+        assert moved > 0
+        assert state.now.timestamp() <= wall
+    with pytest.raises(ValueError):
+        SandboxServer(clock_start=datetime.now(UTC) + timedelta(days=1))
 
 
 def test_added_orders_are_newest_and_deleted_ones_vanish(mutable_sandbox):
@@ -916,3 +942,27 @@ def test_the_management_command_serves_until_terminated():
         process.terminate()
         process.wait(timeout=20)
     assert "stopped" in process.stdout.read()
+
+
+def test_manufacturers_have_their_own_speed_and_orders_get_re_dated(sandbox):
+    """What forecasts learn from: per-factory speeds differ; a third of dated orders move, mostly later."""
+    from statistics import median
+
+    state = sandbox.state
+    org = state.organisation(NORTHWIND)
+    sewing = {}
+    dated = redated = later = earlier = 0
+    for i in range(org.order_count):
+        plan = state.plan(org, i)
+        for line in plan.lines:
+            for name, _, start, end in line.stages or ():
+                if name == "Sewing" and end - start > 3600:
+                    sewing.setdefault(plan.manufacturer_name, []).append((end - start) / 86400)
+        if plan.due_ts or plan.in_warehouse_ts:
+            dated += 1
+            redated += bool(plan.redates)
+            later += sum(1 for _, days in plan.redates if days > 0)
+            earlier += sum(1 for _, days in plan.redates if days < 0)
+    medians = sorted(median(days) for days in sewing.values() if len(days) >= 10)
+    assert medians[-1] > 1.8 * medians[0]
+    assert 0.15 < redated / dated < 0.45 and later > 2 * earlier > 0
