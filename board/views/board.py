@@ -21,21 +21,17 @@ from board.forms import (
     StageSettingsFormSet,
 )
 from board.models import SavedView
-from board.selectors.board import (
-    GROUPS,
-    MORE_SLICE,
-    SWIMLANES,
-    board_cell_cards,
-    board_export_rows,
-    board_options,
-    board_version,
-    manufacturer_board,
-    saved_views_for,
-    stage_board,
-    stage_p90s,
-)
+from board.selectors.cache import board_version
+from board.selectors.cards import MORE_SLICE
+from board.selectors.export import board_export_rows
+from board.selectors.filters import GROUPS, SWIMLANES, board_options
+from board.selectors.manufacturer_board import manufacturer_board, manufacturer_column_orders
+from board.selectors.saved_views import saved_views_for
+from board.selectors.stage_board import board_cell_cards, stage_board
+from integrations.numbers import ascii_int
 from production.colours import text_colour_for
 from production.models import Stage
+from production.selectors import stage_p90s
 
 BOARD_TEMPLATE = "board/board.html"
 
@@ -121,10 +117,15 @@ def board_column(request):
     column = slice_form.cleaned_data["column"]
     lane = slice_form.cleaned_data.get("lane") or "all"
     offset = slice_form.cleaned_data.get("offset") or 0
-    cards = board_cell_cards(
-        organisation=organisation, filters=filters, options=options, column_key=column, lane_key=lane,
-        offset=offset,
-    )
+    if filters.group == "manufacturer":
+        cards = manufacturer_column_orders(
+            organisation=organisation, filters=filters, options=options, column_key=column, offset=offset,
+        )
+    else:
+        cards = board_cell_cards(
+            organisation=organisation, filters=filters, options=options, column_key=column, lane_key=lane,
+            offset=offset,
+        )
     if cards is None:
         return HttpResponseBadRequest("Unknown column.")
     context = {
@@ -145,11 +146,7 @@ def board_column(request):
 def board_live(request):
     """Polled by the board: 204 while nothing new, else a fresh poller and a `board-updated` event."""
     version = board_version(organisation=request.organisation)
-    try:
-        seen = int(request.GET.get("v", ""))
-    except ValueError:
-        seen = None
-    if seen == version:
+    if ascii_int(request.GET.get("v"), minimum=0) == version:
         return HttpResponse(status=204)
     context = {"version": version, "poll_seconds": getattr(settings, "SEAMLINE_BOARD_POLL_SECONDS", 20)}
     response = render(request, f"{BOARD_TEMPLATE}#poller", context)
