@@ -1,6 +1,4 @@
 """Board views: the stage and manufacturer boards, "show more", live refresh, CSV export, saved views."""
-import csv
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -29,6 +27,7 @@ from board.selectors.manufacturer_board import manufacturer_board, manufacturer_
 from board.selectors.saved_views import saved_views_for
 from board.selectors.stage_board import board_cell_cards, stage_board
 from integrations.numbers import ascii_int
+from integrations.spreadsheets import csv_lines
 from production.colours import text_colour_for
 from production.models import Stage
 from production.selectors import stage_p90s
@@ -153,21 +152,6 @@ def board_live(request):
     return trigger_client_event(response, "board-updated")
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value):
-    """Cells a spreadsheet would run as a formula get a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 @require_GET
 @organisation_required
 def board_export(request):
@@ -175,11 +159,8 @@ def board_export(request):
     organisation = request.organisation
     options = board_options(organisation=organisation)
     _form, filters = _filters(request, options)
-    writer = csv.writer(_Echo())
     rows = board_export_rows(organisation=organisation, filters=filters)
-    response = StreamingHttpResponse(
-        (writer.writerow([csv_safe(cell) for cell in row]) for row in rows), content_type="text/csv; charset=utf-8"
-    )
+    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="seamline-board-{stamp}.csv"'
     return response
