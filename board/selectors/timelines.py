@@ -210,7 +210,6 @@ class LineItemView:
     headline: str
     days_in_stage: int | None
     stuck: bool
-    text_colour: str = "#111827"
     periods: list[PeriodRow] = field(default_factory=list)
 
 
@@ -264,7 +263,6 @@ def order_detail(*, organisation, order: ProductionOrder, now: dt.datetime | Non
                 days_in_stage=days_in_stage(stage_status=item.stage_status, started_at=item.current_stage_started_at,
                                             now=now),
                 stuck=line_item_is_stuck(item, thresholds=thresholds, now=now),
-                text_colour=text_colour_for(item.current_stage.safe_colour) if item.current_stage else "#111827",
             )
         )
         row = TimelineRow(
@@ -309,7 +307,6 @@ class LineItemDetail:
     expected_date: dt.date | None
     late: bool | None
     zone_name: str
-    text_colour: str
 
 
 def line_item_timeline(*, organisation, item: LineItem, now: dt.datetime | None = None) -> LineItemDetail:
@@ -342,6 +339,5 @@ def line_item_timeline(*, organisation, item: LineItem, now: dt.datetime | None 
         expected_date=order_expected_date(item.order),
         late=order_is_late(item.order, today=organisation_today(organisation=organisation, now=now)),
         zone_name=str(zone),
-        text_colour=text_colour_for(item.current_stage.safe_colour) if item.current_stage else "#111827",
     )
 

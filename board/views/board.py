@@ -28,7 +28,6 @@ from board.selectors.saved_views import saved_views_for
 from board.selectors.stage_board import board_cell_cards, stage_board
 from integrations.numbers import ascii_int
 from integrations.spreadsheets import csv_lines
-from production.colours import text_colour_for
 from production.models import Stage
 from production.selectors import stage_p90s
 
@@ -127,13 +126,15 @@ def board_column(request):
         )
     if cards is None:
         return HttpResponseBadRequest("Unknown column.")
+    page_url = f"{reverse('board_column')}?{filters.query_string(column=column, lane=lane)}&offset="
     context = {
         **_page_context(form, filters),
         "slice": cards,
         "column_key": column,
         "lane_key": lane,
         "focus_new": True,
-        "previous_offset": max(0, offset - MORE_SLICE) if offset else None,
+        "previous_url": f"{page_url}{max(0, offset - MORE_SLICE)}" if offset else None,
+        "next_url": f"{page_url}{cards.next_offset}" if cards.next_offset else None,
     }
     if request.htmx:
         return render(request, f"{BOARD_TEMPLATE}#column", context)
@@ -245,8 +246,5 @@ def stage_settings(request):
     p90s = stage_p90s(
         organisation=organisation, stages=stage_list, version=board_version(organisation=organisation)
     )
-    rows = [
-        (form, form.instance, p90s.get(form.instance.id, (None, 0)), text_colour_for(form.instance.safe_colour))
-        for form in formset.forms
-    ]
+    rows = [(form, form.instance, p90s.get(form.instance.id, (None, 0))) for form in formset.forms]
     return render(request, "board/stage_settings.html", {"formset": formset, "rows": rows})
