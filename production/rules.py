@@ -40,6 +40,9 @@ def organisation_today(*, organisation, now: dt.datetime | None = None) -> dt.da
 # open when it is still in Uphance and its order is open.
 
 CLOSED_STATUSES = (OrderStatus.COMPLETE, OrderStatus.CANCELLED)
+# The same rule as Uphance's listing filters take it (status and delivery-status values).
+OPEN_STATUSES = tuple(s.value for s in OrderStatus if s not in CLOSED_STATUSES)
+OPEN_DELIVERY_STATUSES = tuple(s.value for s in DeliveryStatus if s != DeliveryStatus.ALL_RECEIVED)
 
 
 def order_present_q(*, prefix: str = "") -> Q:

@@ -23,7 +23,7 @@ from integrations.uphance import errors as uphance_errors
 from integrations.uphance.client import UphanceClient
 from production.models import LineItem, ProductionOrder, Season
 from production.models.orders import StageStatus
-from production.rules import orders_open
+from production.rules import OPEN_DELIVERY_STATUSES, OPEN_STATUSES, orders_open
 from production.sync.models import SyncRun
 from production.sync.signals import production_synced
 
@@ -44,8 +44,7 @@ logger = logging.getLogger(__name__)
 
 Kind = SyncRun.Kind
 PRODUCTION_KINDS = (Kind.PRODUCTION_FULL, Kind.PRODUCTION_NEW, Kind.PRODUCTION_OPEN, Kind.PRODUCTION_STAGES)
-OPEN_STATES = ("draft", "confirmed")
-OPEN_DELIVERY_STATUSES = ("not_received", "receiving")
+OPEN_STATES = OPEN_STATUSES  # production.rules: open as Uphance's filters spell it
 TIMELINE_CHUNK = 100
 LOOKUP_CAP = 200  # held open orders looked up one by one in an open pass; the rest wait for the nightly pass
 

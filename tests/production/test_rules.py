@@ -71,6 +71,13 @@ def test_open_means_present_and_not_complete_cancelled_or_all_received(every_ord
     assert rules.order_is_open(receiving) and rules.order_is_receiving(receiving)
 
 
+def test_open_as_uphances_listing_filters_take_it_is_the_same_rule(every_order):
+    for order in every_order:
+        if order.removed_at is None:
+            by_filter_values = order.status in rules.OPEN_STATUSES and order.delivery_status in rules.OPEN_DELIVERY_STATUSES
+            assert rules.order_is_open(order) is by_filter_values
+
+
 def test_a_line_item_is_open_when_it_and_its_order_are_present_and_the_order_is_open(organisation):
     open_order = ProductionOrderFactory(organisation=organisation)
     closed = ProductionOrderFactory(organisation=organisation, status="complete")
