@@ -23,9 +23,13 @@ COPY manage.py ./
 COPY templates ./templates
 COPY static ./static
 
-# Static files are collected at build time and served by whitenoise (hashed, compressed).
-# The local settings need no secrets; STATIC_ROOT is the same in every settings module.
-RUN DJANGO_SETTINGS_MODULE=config.settings.local python manage.py collectstatic --noinput \
+# Static files are collected at build time and served by whitenoise (hashed, compressed), with the
+# production settings so the manifest they read is written. Placeholders stand in for the secrets
+# (nothing connects to anything at build time); they live only in this RUN, not in the image.
+RUN DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=collectstatic-only \
+    DJANGO_ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis://localhost:6379/0 \
+    SEAMLINE_ENCRYPTION_KEYS=collectstatic-only EMAIL_URL=smtp://localhost:25 \
+    python manage.py collectstatic --noinput \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin seamline \
     && mkdir -p /app/var \
     && chown -R seamline /app/var

@@ -20,8 +20,9 @@ venv: $(STAMP)
 demo: venv
 	$(BIN)/python manage.py demo
 
-## test: the whole suite; tests needing PostgreSQL, Redis or Chromium skip (saying why) where those are missing, never in CI
+## test: the import layers (lint-imports), then the whole suite; tests needing PostgreSQL, Redis or Chromium skip (saying why) where those are missing, never in CI
 test: venv
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv

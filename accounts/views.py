@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from integrations.numbers import ascii_int
 from integrations.uphance.errors import InvalidCredentials, UphanceError
 
 from .decorators import admin_required
@@ -44,11 +45,12 @@ def healthz(request):
 
 @require_POST
 def organisation_switch(request):
-    try:
-        wanted = int(request.POST.get("organisation", ""))
-    except ValueError:
-        wanted = None
-    membership = request.user.memberships.filter(organisation_id=wanted).select_related("organisation").first()
+    wanted = ascii_int(request.POST.get("organisation", ""), minimum=1)
+    membership = (
+        request.user.memberships.filter(organisation_id=wanted).select_related("organisation").first()
+        if wanted is not None
+        else None
+    )
     if membership is None:
         messages.error(request, "You are not a member of that organisation.")
     else:

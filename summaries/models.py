@@ -111,9 +111,17 @@ class SummaryDelivery(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """An e-mail the embedded default did not send anywhere: one row per recipient, shown at /outbox/."""
+    """An e-mail the embedded default did not send anywhere: one row per recipient, shown at /outbox/.
+
+    Who may read it is `user` (the account it was for) in `organisation`, never the address:
+    addresses are not unique across accounts and organisations.
+    """
 
     recipient = models.CharField(max_length=320, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="The account the message was for (empty: only its organisation's admins may read it)",
+    )
     from_email = models.CharField(max_length=320, blank=True)
     subject = models.CharField(max_length=998, blank=True)
     text_body = models.TextField(blank=True)

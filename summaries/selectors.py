@@ -25,6 +25,7 @@ from production.rules import (
     stuck_thresholds,
 )
 from summaries.models import OutboxMessage, Summary, SummaryDelivery
+from summaries.recipients import summaries_receivable
 from summaries.schedules import (
     summary_period_before,
     summary_period_latest,
@@ -53,12 +54,14 @@ def summary_line_items(*, organisation, filters, now: dt.datetime, thresholds=No
 # --- scheduling reads -------------------------------------------------------------------------
 
 def summaries_due(*, now: dt.datetime) -> list[tuple[Summary, dt.datetime]]:
-    """(summary, period) for every switched-on summary whose latest period has no delivery yet.
+    """(summary, period) for every switched-on summary of an active member whose latest period has no delivery yet.
 
     Only the latest period counts: after an outage a summary is sent once, not once per missed tick.
     """
     due = []
-    summaries = Summary.objects.filter(enabled=True).select_related("user", "organisation", "saved_view")
+    summaries = summaries_receivable(Summary.objects.filter(enabled=True)).select_related(
+        "user", "organisation", "saved_view"
+    )
     claimed = {
         (summary_id, period)
         for summary_id, period in SummaryDelivery.objects.filter(
@@ -358,11 +361,11 @@ def summaries_for_user(*, user, organisation, now: dt.datetime) -> list[dict]:
 
 
 def outbox_messages_visible(*, user, membership):
-    """Outbox messages a user may read: those sent to them and, for an organisation's admins, the
-    messages about that organisation (summaries to its members). Password resets stay private."""
-    visible = Q(pk__in=[])
-    if user.email:
-        visible |= Q(recipient__iexact=user.email)
+    """Outbox messages a user may read: those for their account, about their current organisation
+    (or about none, such as a password reset) and, for its admins, every message about the
+    organisation (summaries to its members). Never by address: addresses are not unique."""
+    organisation = membership.organisation if membership is not None else None
+    visible = Q(user=user) & (Q(organisation__isnull=True) | Q(organisation=organisation))
     if membership is not None and membership.is_admin:
-        visible |= Q(organisation=membership.organisation)
+        visible |= Q(organisation=organisation)
     return OutboxMessage.objects.filter(visible)

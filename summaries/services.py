@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from summaries.models import Summary, SummaryDelivery
+from summaries.recipients import summary_recipient_problem
 from summaries.selectors import summaries_due, summary_content, summary_window
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,26 @@ def summary_unsubscribe(*, summary: Summary) -> Summary:
         summary.enabled = False
         logger.info("Summary %s switched off by its unsubscribe link", summary.pk)
     return summary
+
+
+def summary_switch_off(*, summary: Summary, reason: str) -> Summary:
+    """Stop `summary` (an admin's decision, or its user leaving); its user may switch it on again."""
+    if summary.enabled:
+        Summary.objects.filter(pk=summary.pk).update(enabled=False)
+        summary.enabled = False
+        logger.info("Summary %s switched off: %s", summary.pk, reason)
+    return summary
+
+
+def summaries_switch_off_for_member(*, user_id: int, organisation_id: int) -> int:
+    """Switch off every summary of a user in an organisation they no longer belong to."""
+    switched = Summary.objects.filter(user_id=user_id, organisation_id=organisation_id, enabled=True).update(
+        enabled=False
+    )
+    if switched:
+        logger.info("%s summaries of user %s switched off: no longer a member of organisation %s",
+                    switched, user_id, organisation_id)
+    return switched
 
 
 # --- claiming what is due ---------------------------------------------------------------------
@@ -205,6 +226,7 @@ def summary_message_build(*, delivery: SummaryDelivery, now: dt.datetime) -> Ema
             "Auto-Submitted": "auto-generated",
             "X-Seamline-Organisation": str(summary.organisation_id),
             "X-Seamline-Summary": str(summary.pk),
+            "X-Seamline-User": str(summary.user_id),
         },
     )
     message.attach_alternative(render_to_string("summaries/emails/summary.html", context), "text/html")
@@ -232,6 +254,10 @@ def summary_delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -
         return delivery
     if delivery.is_scheduled and not delivery.summary.enabled:
         return _delivery_finish(delivery, status=Status.GAVE_UP, error="The summary was switched off.")
+    problem = summary_recipient_problem(summary=delivery.summary)
+    if problem:  # left the organisation or deactivated since the delivery was claimed
+        logger.info("Summary delivery %s not sent: %s", delivery.pk, problem)
+        return _delivery_finish(delivery, status=Status.GAVE_UP, error=f"Not sent: {problem}")
     try:
         message = summary_message_build(delivery=delivery, now=now)
         message.connection = _connection()

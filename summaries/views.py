@@ -15,15 +15,17 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.decorators import organisation_required
+from accounts.decorators import admin_required, organisation_required
 from board.models import SavedView
 from summaries.models import Summary
+from summaries.recipients import organisation_summaries
 from summaries.schedules import time_zone_names
 from summaries.selectors import outbox_messages_visible, summaries_for_user
 from summaries.services import (
     summary_create,
     summary_from_unsubscribe_token,
     summary_send_now,
+    summary_switch_off,
     summary_unsubscribe,
     summary_update,
 )
@@ -79,6 +81,10 @@ def _list_page(request, *, form, status=200):
         "rows": rows,
         "has_email": bool(request.user.email),
         "outbox_in_use": settings.EMAIL_BACKEND == "summaries.mail.OutboxEmailBackend",
+        # Admins see (and may switch off) every member's summaries of the organisation.
+        "organisation_rows": (
+            organisation_summaries(organisation=request.organisation) if request.membership.is_admin else None
+        ),
     }
     return render(request, "summaries/summaries.html", context, status=status)
 
@@ -150,6 +156,16 @@ def summary_send_now_view(request, pk):
     transaction.on_commit(enqueue)
     where = " It will appear in the Outbox." if settings.EMAIL_BACKEND == "summaries.mail.OutboxEmailBackend" else ""
     messages.success(request, f"A summary is on its way to {request.user.email}.{where}")
+    return redirect("summaries")
+
+
+@require_POST
+@admin_required
+def summary_switch_off_view(request, pk):
+    """An admin stops any summary of their organisation (its user may switch it on again)."""
+    summary = get_object_or_404(Summary.objects.select_related("user"), pk=pk, organisation=request.organisation)
+    summary_switch_off(summary=summary, reason=f"by {request.user} (admin of {request.organisation})")
+    messages.success(request, f"Switched off {summary.user}'s summary: {summary.schedule_text}.")
     return redirect("summaries")
 
 

@@ -25,10 +25,15 @@ MODULES = [
     "tests/production/test_rules.py",
     "tests/summaries/test_rules_agree.py",
     "tests/summaries/test_services.py",
+    "tests/summaries/test_recipients.py",
+    "tests/summaries/test_outbox.py",
+    "tests/summaries/test_migrations.py",
     "tests/customers/test_sync.py",
     "tests/customers/test_demand.py",
     "tests/customers/shipup/test_services.py",
     "tests/accounts/test_isolation.py",
+    "tests/test_migrations.py",
+    "tests/accounts/test_switch.py",
 ]
 
 

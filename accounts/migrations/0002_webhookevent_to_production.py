@@ -7,6 +7,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
+        # After production has taken the model over (state only: the table stays).
+        ('production', '0002_models_move_between_apps'),
     ]
 
     operations = [

@@ -1,5 +1,8 @@
-"""What a card shows for its product: the product image when it is a plain URL, else a colour swatch."""
+"""What a card shows for its product: the product image from Uphance's image hosts, else a colour swatch."""
 from production.colours import safe_colour
+from production.images import safe_image_url
+
+__all__ = ["colour_swatch", "safe_image_url"]
 
 # Common colour words in product colour names -> a swatch. Values are ours (validated anyway).
 _COLOUR_WORDS = {
@@ -23,10 +26,4 @@ def colour_swatch(name: str) -> str:
     for word in (name or "").lower().replace("/", " ").replace("-", " ").split():
         if word in _COLOUR_WORDS:
             return safe_colour(_COLOUR_WORDS[word])
-    return ""
-
-
-def safe_image_url(url) -> str:
-    if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 1000:
-        return url
     return ""

@@ -122,19 +122,25 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Product images only from the hosts Uphance serves them from: any other host would learn who
+# views the board and when (production.images checks every URL; img-src lists the same origins).
+# Entries: a host (https), "*.domain" (its subdomains, https) or an origin "http://host:port".
+from production.images import image_origins  # noqa: E402
+
+UPHANCE_IMAGE_HOSTS = ["uphance.com", "*.uphance.com"]
+SEAMLINE_IMAGE_HOSTS = image_origins(env.list("SEAMLINE_IMAGE_HOSTS", default=UPHANCE_IMAGE_HOSTS))
+
 # Content Security Policy (django-csp): no inline scripts anywhere; stage colours are the only
-# inline styles (validated #rgb/#rrggbb values in style attributes). Images may come from the
-# Uphance image hosts, hence https:, and from the API's own host (the sandbox serves its images).
+# inline styles (validated #rgb/#rrggbb values in style attributes).
 from csp.constants import NONE, SELF  # noqa: E402
 
-_api_origin = "/".join(env("UPHANCE_API_URL", default="https://api.uphance.com").split("/")[:3])
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
         "style-src-attr": ["'unsafe-inline'"],
-        "img-src": [SELF, "data:", "https:", _api_origin],
+        "img-src": [SELF, "data:", *SEAMLINE_IMAGE_HOSTS],
         "connect-src": [SELF],
         "font-src": [SELF],
         "object-src": [NONE],
@@ -149,6 +155,10 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Behind reverse proxies every request comes from the proxy: the client is read from X-Forwarded-For,
+# trusting only the entries appended by this many proxies (0: no proxy, REMOTE_ADDR is the client).
+SEAMLINE_TRUSTED_PROXY_COUNT = env.int("SEAMLINE_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip_address"
 
 # Encryption of API tokens at rest: comma-separated Fernet keys, newest first (rotation).
 SEAMLINE_ENCRYPTION_KEYS = env.list("SEAMLINE_ENCRYPTION_KEYS", default=[])

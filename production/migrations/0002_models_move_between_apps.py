@@ -25,7 +25,7 @@ def content_types_move(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_webhookevent_to_production'),
+        ('accounts', '0001_initial'),
         ('board', '0001_initial'),
         ('contenttypes', '0002_remove_content_type_name'),
         ('production', '0001_initial'),

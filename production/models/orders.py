@@ -215,9 +215,10 @@ class LineItem(OrgScoped):
     forecast_done_p90 = models.DateField(null=True, blank=True, help_text="All stages done, 90th percentile")
     forecast_arrival_p50 = models.DateField(null=True, blank=True, help_text="In the warehouse, median")
     forecast_arrival_p90 = models.DateField(null=True, blank=True, help_text="In the warehouse, 90th percentile")
-    forecast_state = models.CharField(max_length=16, choices=ForecastState.choices, blank=True)
+    # Database defaults: the sync's bulk INSERT names only the columns it writes.
+    forecast_state = models.CharField(max_length=16, choices=ForecastState.choices, blank=True, db_default="")
     forecast_stages = models.JSONField(
-        default=list, blank=True, help_text='Remaining stages: [{"stage_id", "p50", "p90"}] with ISO dates'
+        null=True, blank=True, help_text='Remaining stages: [{"stage_id", "p50", "p90"}] with ISO dates'
     )
     forecast_at = models.DateTimeField(null=True, blank=True)
     predicted_late_since = models.DateTimeField(null=True, blank=True, help_text="When it became predicted late")

@@ -39,3 +39,14 @@ def test_the_role_follows_the_current_organisation(client, user, organisation):
     assert client.get("/settings/uphance/").status_code == 403  # manager in Northwind
     client.post("/organisations/switch/", {"organisation": second.pk})
     assert client.get("/settings/uphance/").status_code == 200  # admin in Southpaw
+
+
+@pytest.mark.parametrize("value", ["12345678901234567890123", "²", "-1", "1e3", ""])
+def test_an_organisation_id_that_is_not_a_database_id_is_a_message_not_a_500(client, user, organisation, value):
+    client.force_login(user)
+
+    response = client.post("/organisations/switch/", {"organisation": value}, follow=True)
+
+    assert response.status_code == 200
+    assert SESSION_KEY not in client.session
+    assert "You are not a member of that organisation" in response.content.decode()

@@ -14,8 +14,10 @@ from tests.support.factories import MembershipFactory, OrganisationFactory, User
 OUTBOX = "summaries.mail.OutboxEmailBackend"
 
 
-def send(*, to, subject="Hello", organisation=None, html="<p>Hi <b>there</b></p>", cc=()):
+def send(*, to, subject="Hello", organisation=None, html="<p>Hi <b>there</b></p>", cc=(), user=None):
     headers = {"X-Seamline-Organisation": str(organisation.pk)} if organisation else {}
+    if user is not None:
+        headers["X-Seamline-User"] = str(user.pk)
     message = EmailMultiAlternatives(subject, "Hi there", "Seamline <seamline@localhost>", to, cc=list(cc),
                                      headers=headers)
     if html:
@@ -105,6 +107,64 @@ def test_admins_also_see_their_organisations_summaries_but_not_private_mail(clie
     page = client.get(reverse("outbox")).content.decode()
     assert "Member summary" in page
     assert "password reset" not in page and "Other organisation" not in page
+
+
+@override_settings(EMAIL_BACKEND=OUTBOX)
+def test_an_account_with_the_same_address_in_another_organisation_cannot_read_a_summary(
+    client, organisation, user, other_organisation
+):
+    """Addresses are not unique: B's user who shares A's manager's address must not read A's summary."""
+    lookalike = UserFactory(username="lookalike", email=user.email.upper())
+    MembershipFactory(user=lookalike, organisation=other_organisation, role="admin")
+    summary_delivery_send(delivery_id=summary_send_now(summary=make_summary(organisation=organisation, user=user)).id)
+    message = OutboxMessage.objects.get()
+    assert message.user == user and message.organisation == organisation
+
+    client.force_login(lookalike)
+    assert "Daily summary" not in client.get(reverse("outbox")).content.decode()
+    for name in ("outbox_message", "outbox_message_html"):
+        assert client.get(reverse(name, args=[message.pk])).status_code == 404
+
+    client.force_login(user)
+    assert client.get(reverse("outbox_message", args=[message.pk])).status_code == 200
+
+
+def test_a_users_messages_show_in_the_organisation_they_are_about(client, organisation, user):
+    second = OrganisationFactory(name="Southpaw Studio")
+    MembershipFactory(user=user, organisation=second, role="viewer")
+    send(to=[user.email], subject="Northwind summary", organisation=organisation, user=user)
+    send(to=[user.email], subject="Southpaw summary", organisation=second, user=user)
+    send(to=[user.email], subject="Your password", user=user)  # about no organisation: always theirs
+    client.force_login(user)
+
+    page = client.get(reverse("outbox")).content.decode()
+    assert "Northwind summary" in page and "Your password" in page and "Southpaw summary" not in page
+
+    client.post("/organisations/switch/", {"organisation": second.pk})
+    page = client.get(reverse("outbox")).content.decode()
+    assert "Southpaw summary" in page and "Your password" in page and "Northwind summary" not in page
+
+
+def test_the_backend_names_the_account_each_copy_is_for(db, organisation, user):
+    twin_a = UserFactory(username="twin-a", email="shared@example.test")
+    twin_b = UserFactory(username="twin-b", email="shared@example.test")
+    MembershipFactory(user=twin_a, organisation=organisation)
+    # The header names the account; a second recipient with another address is not that account.
+    send(to=[user.email, "someone@example.test"], subject="Named", organisation=organisation, user=user)
+    # No header: an address of exactly one account (a member, when there is an organisation) is enough...
+    send(to=["shared@example.test"], subject="Member twin", organisation=organisation)
+    # ...two accounts with it are not.
+    send(to=["shared@example.test"], subject="Either twin")
+    send(to=[user.email], subject="No header", organisation=organisation)
+    OutboxEmailBackend().send_messages([EmailMultiAlternatives(
+        "Unreadable header", "B", "x@localhost", [user.email], headers={"X-Seamline-User": "²"})])
+    users = {(m.subject, m.recipient): m.user for m in OutboxMessage.objects.all()}
+
+    assert users[("Named", user.email)] == user and users[("Named", "someone@example.test")] is None
+    assert users[("Member twin", "shared@example.test")] == twin_a
+    assert users[("Either twin", "shared@example.test")] is None
+    assert users[("No header", user.email)] == user and users[("Unreadable header", user.email)] == user
+    assert twin_b.pk not in {u.pk for u in users.values() if u}
 
 
 def test_the_outbox_needs_login(client):
