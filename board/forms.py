@@ -1,16 +1,18 @@
-"""Forms of the production area: the board's query string, saved views, stage settings."""
+"""Forms of the board area: the board's query string, "show more" slices, saved views, stage settings."""
 from decimal import Decimal
 
 from django import forms
+from django.http import QueryDict
 
 from board.models import SavedView
-from board.selectors.board import (
+from board.selectors.filters import (
     GROUPS,
     ORDER_STATUS_ANY,
     STAGE_STATUSES,
     SWIMLANES,
     BoardFilters,
     BoardOptions,
+    board_options,
 )
 from production.models import Stage
 from production.models.orders import DeliveryStatus, OrderStatus
@@ -96,11 +98,22 @@ class BoardFilterForm(forms.Form):
         return [label for value, label in self.fields[name].choices if value in chosen]
 
 
+def board_filters_from_query(*, organisation, query, options: BoardOptions | None = None) -> BoardFilters:
+    """BoardFilters from a board query string or QueryDict (a saved view's, an e-mail's); invalid
+    values are dropped, as on the board itself."""
+    if isinstance(query, str):
+        query = QueryDict(query.lstrip("?"))
+    form = BoardFilterForm(query, options=options or board_options(organisation=organisation))
+    form.is_valid()
+    return form.filters()
+
+
 class BoardSliceForm(forms.Form):
     """Which slice of cards "show more" asks for."""
 
-    column = forms.RegexField(regex=r"^(not_started|unplaced|none|stage-\d{1,18}|m-(\d{1,18}|none))$")
-    lane = forms.RegexField(regex=r"^(all|[ms]-(\d{1,18}|none))$", required=False)
+    # [0-9], not \d: \d also matches other scripts' digits ("١٢").
+    column = forms.RegexField(regex=r"^(not_started|unplaced|none|stage-[0-9]{1,18}|m-([0-9]{1,18}|none))$")
+    lane = forms.RegexField(regex=r"^(all|[ms]-([0-9]{1,18}|none))$", required=False)
     offset = forms.IntegerField(min_value=0, max_value=1_000_000, required=False)
 
 

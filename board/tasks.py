@@ -2,7 +2,7 @@
 from celery import shared_task
 
 from accounts.models import Organisation
-from board.selectors.board import board_warm
+from board.services import board_warm
 
 __all__ = ["board_warm_task"]
 

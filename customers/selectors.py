@@ -6,9 +6,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
-from django.http import QueryDict
 
 from customers.models import Contact, Customer, DemandLink, SalesOrder, SalesOrderLine
+from integrations.numbers import ascii_int
 from production.models import LineItem, ProductionOrder
 
 CUSTOMER_STATUSES = ("active", "inactive", "all")
@@ -32,8 +32,9 @@ def customers_list(*, organisation, q: str = "", status: str = "active", at_risk
             Q(name__icontains=q) | Q(reference__icontains=q) | Q(city__icontains=q) | Q(country__iexact=q)
             | Q(Exists(by_contact.filter(customer=OuterRef("pk"))))
         )
-        if q.isdigit():
-            match |= Q(uphance_id=int(q))
+        number = ascii_int(q, minimum=0)  # "²".isdigit() is true and int("²") fails
+        if number is not None:
+            match |= Q(uphance_id=number)
         customers = customers.filter(match)
     open_orders = Q(sales_orders__is_open=True, sales_orders__removed_at__isnull=True)
     customers = customers.annotate(
@@ -212,34 +213,11 @@ def demand_for_line_item(*, organisation, line_item) -> list[Demand]:
 
 # --- summaries and Shipup ---------------------------------------------------------------------
 
-def _filter_values(filters, key) -> list[str]:
-    if hasattr(filters, "getlist"):
-        raw = filters.getlist(key)
-    else:
-        value = filters.get(key)
-        raw = value if isinstance(value, (list, tuple)) else ([] if value in (None, "") else [value])
-    return [part.strip() for value in raw for part in str(value).split(",") if part.strip()]
-
-
-def _line_items_filtered(*, organisation, filters):
-    """The board's line items for `filters` (its query string, or a dict of lists)."""
-    try:
-        from board.selectors.board import line_items_filtered
-    except ImportError:  # pragma: no cover - the board's selectors not there
-        return None
-    if isinstance(filters, dict):
-        query = QueryDict(mutable=True)
-        for key, value in filters.items():
-            query.setlist(key, [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])])
-        filters = query
-    return line_items_filtered(organisation=organisation, filters=filters)
-
-
-def sales_orders_at_risk(*, organisation, filters=None) -> QuerySet:
+def sales_orders_at_risk(*, organisation, line_items: QuerySet | None = None, customers=()) -> QuerySet:
     """Open sales orders at risk (most urgent first), with `customer`; `ship_by` and `risk_reason` per order.
 
-    `filters` is a board query (QueryDict or dict): the orders are those with at-risk demand on the
-    line items the board shows for it; `customer` (Uphance ids) narrows to customers.
+    `line_items` (a LineItem queryset, e.g. the board's for a saved view) narrows to orders with
+    at-risk demand on those line items; `customers` (Uphance ids) narrows to those customers.
     """
     orders = (
         SalesOrder.objects.filter(organisation=organisation, at_risk=True)
@@ -247,20 +225,14 @@ def sales_orders_at_risk(*, organisation, filters=None) -> QuerySet:
         .select_related("customer")
         .order_by("cancel_ship_date", "start_ship_date", "uphance_id")
     )
-    if not filters:
-        return orders
-    customers = [int(v) for v in _filter_values(filters, "customer") if v.isdigit()]
     if customers:
-        orders = orders.filter(customer__uphance_id__in=customers)
-    board_keys = [k for k in filters if k not in ("customer", "page", "group")]
-    if board_keys:
-        items = _line_items_filtered(organisation=organisation, filters=filters)
-        if items is not None:
-            orders = orders.filter(
-                Exists(DemandLink.objects.filter(
-                    sales_order=OuterRef("pk"), at_risk=True, line_item_id__in=items.values("id")
-                ))
-            )
+        orders = orders.filter(customer__uphance_id__in=list(customers))
+    if line_items is not None:
+        orders = orders.filter(
+            Exists(DemandLink.objects.filter(
+                sales_order=OuterRef("pk"), at_risk=True, line_item_id__in=line_items.values("id")
+            ))
+        )
     return orders
 
 

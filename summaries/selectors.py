@@ -7,15 +7,23 @@ from django.db.models import Count, Q, Sum
 from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
 
-from board.selectors.board import (
-    BoardFilters,
-    late_q,
-    line_items_filtered,
+from board.forms import board_filters_from_query
+from board.selectors.cache import board_version
+from board.selectors.filters import BoardFilters, line_items_filtered
+from integrations.numbers import ascii_int
+from production.colours import NEUTRAL, safe_colour, text_colour_for
+from production.models import ProductionOrder, Stage, StagePeriod
+from production.rules import (
+    days_in_stage,
+    days_late,
+    expected_date_q,
+    line_item_late_q,
+    line_item_open_q,
+    order_expected_date,
+    organisation_today,
     stuck_q,
     stuck_thresholds,
 )
-from production.colours import NEUTRAL, safe_colour, text_colour_for
-from production.models import ProductionOrder, Stage, StagePeriod
 from summaries.models import OutboxMessage, Summary, SummaryDelivery
 from summaries.recipients import summaries_receivable
 from summaries.schedules import (
@@ -27,7 +35,6 @@ from summaries.schedules import (
 
 LIST_LIMIT = 25
 DUE_SOON_DAYS = 7
-OPEN_ORDER_STATUSES_EXCLUDED = ("complete", "cancelled")
 
 
 # --- filters: the board's own, so "stuck" and "late" mean the same in the e-mail and on the board
@@ -38,8 +45,10 @@ def summary_filters(*, summary) -> QueryDict:
     return QueryDict(query.lstrip("?"))
 
 
-def summary_line_items(*, organisation, filters, now: dt.datetime):
-    return line_items_filtered(organisation=organisation, filters=filters, now=now)
+def summary_line_items(*, organisation, filters, now: dt.datetime, thresholds=None):
+    """The line items the board shows for `filters` (a query string or QueryDict) at `now`."""
+    board_filters = board_filters_from_query(organisation=organisation, query=filters)
+    return line_items_filtered(organisation=organisation, filters=board_filters, now=now, thresholds=thresholds)
 
 
 # --- scheduling reads -------------------------------------------------------------------------
@@ -93,10 +102,6 @@ def summary_window(*, summary, period_start: dt.datetime | None, now: dt.datetim
     return previous, end
 
 
-def summary_deliveries_recent(*, summary, limit: int = 5):
-    return list(summary.deliveries.all()[:limit])
-
-
 # --- content ----------------------------------------------------------------------------------
 
 def _chip(stage) -> dict:
@@ -108,8 +113,6 @@ def _chip(stage) -> dict:
 
 def _item_row(item, *, now, today, stage=None, when=None) -> dict:
     order = item.order
-    expected = order.in_warehouse_date or order.due_date
-    started = item.current_stage_started_at
     return {
         "product": item.product_name or item.product_identifier or f"Line item {item.uphance_id}",
         "identifier": item.product_identifier,
@@ -120,9 +123,10 @@ def _item_row(item, *, now, today, stage=None, when=None) -> dict:
         "manufacturer": order.manufacturer.name if order.manufacturer_id else "",
         "units": item.units,
         "stage": _chip(stage if stage is not None else item.current_stage),
-        "days_in_stage": (now - started).days if started else None,
-        "expected": expected,
-        "days_late": (today - expected).days if expected and expected < today else 0,
+        "days_in_stage": days_in_stage(stage_status=item.stage_status, started_at=item.current_stage_started_at,
+                                       now=now),
+        "expected": order_expected_date(order),
+        "days_late": days_late(order, today=today),
         "when": when,
     }
 
@@ -136,12 +140,19 @@ def _at_risk_selector():
     return sales_orders_at_risk
 
 
-def _at_risk(*, organisation, filters) -> tuple[list[dict] | None, int]:
-    """(rows, total) of customer orders at risk in the view; rows is None when none are synced."""
+def _at_risk(*, organisation, filters, items) -> tuple[list[dict] | None, int]:
+    """(rows, total) of customer orders at risk in the view; rows is None when none are synced.
+
+    A saved view narrows them to orders with at-risk demand on its line items (`items`), and its
+    `customer` values (Uphance ids) to those customers.
+    """
     selector = _at_risk_selector()
     if selector is None:
         return None, 0
-    orders = selector(organisation=organisation, filters=filters)
+    customers = [n for v in filters.getlist("customer") for part in v.split(",")
+                 if (n := ascii_int(part.strip(), minimum=0)) is not None]
+    board_keys = [k for k in filters if k not in ("customer", "page", "group")]
+    orders = selector(organisation=organisation, customers=customers, line_items=items if board_keys else None)
     if hasattr(orders, "model") and not orders.model.objects.filter(organisation=organisation).exists():
         return None, 0  # the customers sync has not brought any sales orders yet
     total = orders.count() if hasattr(orders, "count") else len(orders)
@@ -182,10 +193,15 @@ def _site_url(name: str, uphance_id) -> str:
 def summary_content(*, summary, window_start: dt.datetime, window_end: dt.datetime, now: dt.datetime) -> dict:
     """Everything one summary e-mail shows, as plain values (templates only format them)."""
     organisation = summary.organisation
-    zone = zone_get(summary.time_zone)
-    today = now.astimezone(zone).date()
+    # Dates are judged in the organisation's today, as on the board the e-mail links to; the
+    # heading shows the date where the reader is.
+    today = organisation_today(organisation=organisation, now=now)
+    local_today = now.astimezone(zone_get(summary.time_zone)).date()
     filters = summary_filters(summary=summary)
-    items = summary_line_items(organisation=organisation, filters=filters, now=now)
+    stages = list(Stage.objects.filter(organisation=organisation))
+    thresholds = stuck_thresholds(organisation=organisation, stages=stages,
+                                  version=board_version(organisation=organisation))
+    items = summary_line_items(organisation=organisation, filters=filters, now=now, thresholds=thresholds)
     item_ids = items.values("id")
     related = ("order", "order__manufacturer", "current_stage")
 
@@ -194,7 +210,6 @@ def summary_content(*, summary, window_start: dt.datetime, window_end: dt.dateti
         row["current_stage"]: row
         for row in items.order_by().values("current_stage").annotate(cards=Count("id"), units=Sum("units"))
     }
-    stages = list(Stage.objects.filter(organisation=organisation))
     stage_rows = [
         {
             **_chip(stage),
@@ -238,24 +253,19 @@ def summary_content(*, summary, window_start: dt.datetime, window_end: dt.dateti
     entered_count = entered_qs.count()
     completed_count = completed_qs.count()
 
-    # Stuck and late exactly as the board flags them (its thresholds: manager's, else p90, else default).
-    thresholds = stuck_thresholds(organisation=organisation, stages=stages)
+    # Stuck and late exactly as the board flags them (production.rules).
     stuck_qs = (
         items.filter(stuck_q(thresholds=thresholds, now=now)).select_related(*related)
         .order_by("current_stage_started_at", "id")
     )
-    late_qs = items.filter(late_q(today=today)).select_related(*related).order_by(
+    late_qs = items.filter(line_item_late_q(today=today)).select_related(*related).order_by(
         "order__in_warehouse_date", "order__due_date", "order_id", "id"
     )
-    open_items = items.exclude(order__status__in=OPEN_ORDER_STATUSES_EXCLUDED).exclude(
-        order__delivery_status="all_received"
-    )
+    open_items = items.filter(line_item_open_q())
 
-    # Orders due in the next days (by the same expected date).
+    # Open orders expected in the next days.
     horizon = today + dt.timedelta(days=DUE_SOON_DAYS)
-    due_q = Q(in_warehouse_date__gte=today, in_warehouse_date__lte=horizon) | Q(
-        in_warehouse_date__isnull=True, due_date__gte=today, due_date__lte=horizon
-    )
+    due_q = expected_date_q(lookup="gte", value=today) & expected_date_q(lookup="lte", value=horizon)
     due_orders_qs = (
         ProductionOrder.objects.filter(due_q, id__in=open_items.values("order_id"))
         .select_related("manufacturer")
@@ -270,15 +280,15 @@ def summary_content(*, summary, window_start: dt.datetime, window_end: dt.dateti
             "po": order.number,
             "po_url": _site_url("order_detail", order.uphance_id),
             "manufacturer": order.manufacturer.name if order.manufacturer_id else "",
-            "expected": order.in_warehouse_date or order.due_date,
-            "days_left": ((order.in_warehouse_date or order.due_date) - today).days,
+            "expected": order_expected_date(order),
+            "days_left": (order_expected_date(order) - today).days,
             "cards": order.view_cards,
             "units": order.view_units or 0,
         }
         for order in due_orders_qs[:LIST_LIMIT]
     ]
 
-    at_risk, at_risk_count = _at_risk(organisation=organisation, filters=filters)
+    at_risk, at_risk_count = _at_risk(organisation=organisation, filters=filters, items=items)
     totals = items.aggregate(cards=Count("id"), units=Sum("units"))
     stuck_count = stuck_qs.count()
     late_count = late_qs.count()
@@ -289,7 +299,7 @@ def summary_content(*, summary, window_start: dt.datetime, window_end: dt.dateti
         "organisation": organisation,
         "scope": summary.scope_name,
         "now": now,
-        "today": today,
+        "today": local_today,
         "time_zone": summary.time_zone,
         "window_start": window_start,
         "window_end": window_end,

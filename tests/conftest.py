@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.clock import fixed_clock  # noqa: F401  (fixtures for every test)
 from tests.support.factories import MembershipFactory, OrganisationFactory, UserFactory
-from tests.support.production_data import board_data, clear_cache  # noqa: F401  (fixtures for every test)
+from tests.support.production_data import board_data, clear_cache  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("SEAMLINE_TEST_ARTIFACTS", REPO / "var" / "test-artifacts"))

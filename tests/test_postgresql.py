@@ -22,6 +22,8 @@ MODULES = [
     "tests/board/test_selectors.py",
     "tests/board/test_views.py",
     "tests/board/test_timelines.py",
+    "tests/production/test_rules.py",
+    "tests/summaries/test_rules_agree.py",
     "tests/summaries/test_services.py",
     "tests/summaries/test_recipients.py",
     "tests/summaries/test_outbox.py",

@@ -2,6 +2,7 @@
 from django.db.models import Max, Sum
 
 from production.models import LineItem, ProductionOrder
+from production.rules import order_present_q, orders_open
 from production.sync.models import SyncRun
 
 
@@ -14,8 +15,8 @@ def organisation_overview(*, organisation) -> dict:
     connection = getattr(organisation, "uphance_connection", None)
     return {
         "connection": connection,
-        "orders": orders.present().count(),
-        "open_orders": orders.open().count(),
+        "orders": orders.filter(order_present_q()).count(),
+        "open_orders": orders_open(orders).count(),
         "line_items": lines.count(),
         "units": lines.aggregate(units=Sum("units"))["units"] or 0,
         "last_sync_at": last_sync,

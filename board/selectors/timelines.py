@@ -8,16 +8,21 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from board.selectors.board import (
-    colour_swatch,
-    organisation_today,
-    organisation_zone,
-    safe_image_url,
-    stuck_thresholds,
-)
+from board.selectors.cache import board_version
+from board.selectors.swatches import colour_swatch, safe_image_url
 from production.colours import text_colour_for
 from production.models import LineItem, LineQuantity, ProductionOrder, Stage, StagePeriod
 from production.models.orders import StageStatus
+from production.rules import (
+    days_in_stage,
+    days_late,
+    line_item_is_stuck,
+    order_expected_date,
+    order_is_late,
+    organisation_today,
+    organisation_zone,
+    stuck_thresholds,
+)
 
 MIN_BAR_PERCENT = 0.8  # a stage of a few seconds still shows as a sliver
 TICKS = 6
@@ -205,7 +210,6 @@ class LineItemView:
     headline: str
     days_in_stage: int | None
     stuck: bool
-    text_colour: str = "#111827"
     periods: list[PeriodRow] = field(default_factory=list)
 
 
@@ -215,6 +219,7 @@ class OrderDetail:
     line_items: list[LineItemView]
     timeline: Timeline
     units: int
+    expected_date: dt.date | None
     late: bool | None
     days_late: int
     today: dt.date
@@ -241,7 +246,8 @@ def order_detail(*, organisation, order: ProductionOrder, now: dt.datetime | Non
     ):
         periods[period.line_item_id].append(period)
     stages = list(Stage.objects.filter(organisation=organisation))
-    thresholds = stuck_thresholds(organisation=organisation, stages=stages)
+    thresholds = stuck_thresholds(organisation=organisation, stages=stages,
+                                  version=board_version(organisation=organisation))
     views, rows_periods = [], []
     sizes: list[str] = []
     for item in items:
@@ -249,20 +255,14 @@ def order_detail(*, organisation, order: ProductionOrder, now: dt.datetime | Non
         for q in quantities:
             if q.size not in sizes:
                 sizes.append(q.size)
-        started = item.current_stage_started_at
-        active = item.stage_status in (StageStatus.IN_PROGRESS, StageStatus.COMPLETED)
-        threshold = thresholds.get(item.current_stage_id)
-        stuck = bool(
-            item.stage_status == StageStatus.IN_PROGRESS and started and threshold
-            and (now - started).total_seconds() > threshold.days * 86400
-        )
         headline = line_item_headline(item, periods[item.id], now)
         views.append(
             LineItemView(
                 item=item, quantities=quantities, swatch=colour_swatch(item.colour),
                 image_url=safe_image_url(item.cover_image), headline=headline,
-                days_in_stage=(now - started).days if started and active else None, stuck=stuck,
-                text_colour=text_colour_for(item.current_stage.safe_colour) if item.current_stage else "#111827",
+                days_in_stage=days_in_stage(stage_status=item.stage_status, started_at=item.current_stage_started_at,
+                                            now=now),
+                stuck=line_item_is_stuck(item, thresholds=thresholds, now=now),
             )
         )
         row = TimelineRow(
@@ -274,11 +274,10 @@ def order_detail(*, organisation, order: ProductionOrder, now: dt.datetime | Non
     timeline = _timeline(rows_periods, now, zone)
     for view, row in zip(views, timeline.rows, strict=False):
         view.periods = row.periods
-    late = order.is_late(today)
-    expected = order.expected_date
     return OrderDetail(
         order=order, line_items=views, timeline=timeline,
-        units=sum(i.units for i in items), late=late, days_late=(today - expected).days if late else 0,
+        units=sum(i.units for i in items), expected_date=order_expected_date(order),
+        late=order_is_late(order, today=today), days_late=days_late(order, today=today),
         today=today, zone_name=str(zone), sizes=sizes,
     )
 
@@ -305,9 +304,9 @@ class LineItemDetail:
     stuck: bool
     stuck_after_days: float | None
     stuck_source: str
+    expected_date: dt.date | None
     late: bool | None
     zone_name: str
-    text_colour: str
 
 
 def line_item_timeline(*, organisation, item: LineItem, now: dt.datetime | None = None) -> LineItemDetail:
@@ -323,12 +322,9 @@ def line_item_timeline(*, organisation, item: LineItem, now: dt.datetime | None 
     ]
     timeline = _timeline(rows_periods, now, zone)
     stages = list(Stage.objects.filter(organisation=organisation))
-    threshold = stuck_thresholds(organisation=organisation, stages=stages).get(item.current_stage_id)
-    started = item.current_stage_started_at
-    stuck = bool(
-        item.stage_status == StageStatus.IN_PROGRESS and started and threshold
-        and (now - started).total_seconds() > threshold.days * 86400
-    )
+    thresholds = stuck_thresholds(organisation=organisation, stages=stages,
+                                  version=board_version(organisation=organisation))
+    threshold = thresholds.get(item.current_stage_id)
     return LineItemDetail(
         item=item,
         quantities=list(item.quantities.order_by("position", "id")),
@@ -337,11 +333,11 @@ def line_item_timeline(*, organisation, item: LineItem, now: dt.datetime | None 
         headline=line_item_headline(item, periods, now),
         swatch=colour_swatch(item.colour),
         image_url=safe_image_url(item.cover_image),
-        stuck=stuck,
+        stuck=line_item_is_stuck(item, thresholds=thresholds, now=now),
         stuck_after_days=threshold.days if threshold else None,
         stuck_source=threshold.label if threshold else "",
-        late=item.order.is_late(organisation_today(organisation=organisation, now=now)),
+        expected_date=order_expected_date(item.order),
+        late=order_is_late(item.order, today=organisation_today(organisation=organisation, now=now)),
         zone_name=str(zone),
-        text_colour=text_colour_for(item.current_stage.safe_colour) if item.current_stage else "#111827",
     )
 

@@ -1,6 +1,4 @@
 """Board views: the stage and manufacturer boards, "show more", live refresh, CSV export, saved views."""
-import csv
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -21,21 +19,17 @@ from board.forms import (
     StageSettingsFormSet,
 )
 from board.models import SavedView
-from board.selectors.board import (
-    GROUPS,
-    MORE_SLICE,
-    SWIMLANES,
-    board_cell_cards,
-    board_export_rows,
-    board_options,
-    board_version,
-    manufacturer_board,
-    saved_views_for,
-    stage_board,
-    stage_p90s,
-)
-from production.colours import text_colour_for
+from board.selectors.cache import board_version
+from board.selectors.cards import MORE_SLICE
+from board.selectors.export import board_export_rows
+from board.selectors.filters import GROUPS, SWIMLANES, board_options
+from board.selectors.manufacturer_board import manufacturer_board, manufacturer_column_orders
+from board.selectors.saved_views import saved_views_for
+from board.selectors.stage_board import board_cell_cards, stage_board
+from integrations.numbers import ascii_int
+from integrations.spreadsheets import csv_lines
 from production.models import Stage
+from production.selectors import stage_p90s
 
 BOARD_TEMPLATE = "board/board.html"
 
@@ -121,19 +115,26 @@ def board_column(request):
     column = slice_form.cleaned_data["column"]
     lane = slice_form.cleaned_data.get("lane") or "all"
     offset = slice_form.cleaned_data.get("offset") or 0
-    cards = board_cell_cards(
-        organisation=organisation, filters=filters, options=options, column_key=column, lane_key=lane,
-        offset=offset,
-    )
+    if filters.group == "manufacturer":
+        cards = manufacturer_column_orders(
+            organisation=organisation, filters=filters, options=options, column_key=column, offset=offset,
+        )
+    else:
+        cards = board_cell_cards(
+            organisation=organisation, filters=filters, options=options, column_key=column, lane_key=lane,
+            offset=offset,
+        )
     if cards is None:
         return HttpResponseBadRequest("Unknown column.")
+    page_url = f"{reverse('board_column')}?{filters.query_string(column=column, lane=lane)}&offset="
     context = {
         **_page_context(form, filters),
         "slice": cards,
         "column_key": column,
         "lane_key": lane,
         "focus_new": True,
-        "previous_offset": max(0, offset - MORE_SLICE) if offset else None,
+        "previous_url": f"{page_url}{max(0, offset - MORE_SLICE)}" if offset else None,
+        "next_url": f"{page_url}{cards.next_offset}" if cards.next_offset else None,
     }
     if request.htmx:
         return render(request, f"{BOARD_TEMPLATE}#column", context)
@@ -145,30 +146,11 @@ def board_column(request):
 def board_live(request):
     """Polled by the board: 204 while nothing new, else a fresh poller and a `board-updated` event."""
     version = board_version(organisation=request.organisation)
-    try:
-        seen = int(request.GET.get("v", ""))
-    except ValueError:
-        seen = None
-    if seen == version:
+    if ascii_int(request.GET.get("v"), minimum=0) == version:
         return HttpResponse(status=204)
     context = {"version": version, "poll_seconds": getattr(settings, "SEAMLINE_BOARD_POLL_SECONDS", 20)}
     response = render(request, f"{BOARD_TEMPLATE}#poller", context)
     return trigger_client_event(response, "board-updated")
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value):
-    """Cells a spreadsheet would run as a formula get a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 @require_GET
@@ -178,11 +160,8 @@ def board_export(request):
     organisation = request.organisation
     options = board_options(organisation=organisation)
     _form, filters = _filters(request, options)
-    writer = csv.writer(_Echo())
     rows = board_export_rows(organisation=organisation, filters=filters)
-    response = StreamingHttpResponse(
-        (writer.writerow([csv_safe(cell) for cell in row]) for row in rows), content_type="text/csv; charset=utf-8"
-    )
+    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="seamline-board-{stamp}.csv"'
     return response
@@ -267,8 +246,5 @@ def stage_settings(request):
     p90s = stage_p90s(
         organisation=organisation, stages=stage_list, version=board_version(organisation=organisation)
     )
-    rows = [
-        (form, form.instance, p90s.get(form.instance.id, (None, 0)), text_colour_for(form.instance.safe_colour))
-        for form in formset.forms
-    ]
+    rows = [(form, form.instance, p90s.get(form.instance.id, (None, 0))) for form in formset.forms]
     return render(request, "board/stage_settings.html", {"formset": formset, "rows": rows})

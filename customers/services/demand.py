@@ -23,7 +23,6 @@ Rules
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -34,6 +33,7 @@ from django.utils import timezone
 from accounts.models import Organisation
 from customers.models import DemandLink, SalesOrder, SalesOrderQuantity
 from production.models import LineQuantity, ProductionOrder
+from production.rules import expected_date, orders_open, organisation_today
 
 from .risk import SEVERITY, Production, risk_assess, stage_plan_load
 
@@ -72,14 +72,6 @@ def _size(value) -> str:
     return (value or "").strip().casefold()
 
 
-def organisation_today(organisation, now: dt.datetime) -> dt.date:
-    try:
-        zone = zoneinfo.ZoneInfo(organisation.time_zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = dt.UTC
-    return now.astimezone(zone).date()
-
-
 def _demand(organisation) -> tuple[list[_Demand], object]:
     queryset = SalesOrderQuantity.objects.filter(
         organisation=organisation, quantity__gt=0, line__is_cancelled=False,
@@ -102,7 +94,7 @@ def _demand(organisation) -> tuple[list[_Demand], object]:
 
 
 def _supply(organisation, demand_queryset) -> list[_Supply]:
-    open_orders = ProductionOrder.objects.filter(organisation=organisation).open()
+    open_orders = orders_open(ProductionOrder.objects.filter(organisation=organisation))
     queryset = LineQuantity.objects.filter(
         line_item__organisation=organisation, line_item__removed_at__isnull=True, line_item__order__in=open_orders,
         quantity__gt=0,
@@ -120,7 +112,7 @@ def _supply(organisation, demand_queryset) -> list[_Supply]:
         "line_item__order__delivery_status", "line_item__stage_status", "line_item__current_stage_id",
         "line_item__current_stage_started_at",
     ).iterator(chunk_size=BATCH):
-        expected = in_warehouse or due
+        expected = expected_date(in_warehouse_date=in_warehouse, due_date=due)
         rows.append(_Supply(
             pk=pk, line_item_id=line_item_id, order_id=order_id, sku_id=sku_id, variation_id=variation_id,
             size=_size(size), units=units, left=units,
@@ -150,7 +142,7 @@ def demand_candidates(demand: _Demand, by_sku: dict, by_variation: dict) -> tupl
 def demand_links_rebuild(*, organisation, now: dt.datetime | None = None) -> int:
     """Recompute the organisation's demand links and sales-order risk flags; returns the number of links."""
     now = now or timezone.now()
-    today = organisation_today(organisation, now)
+    today = organisation_today(organisation=organisation, now=now)
     plan = stage_plan_load(organisation=organisation)
     demand, demand_queryset = _demand(organisation)
     supply = _supply(organisation, demand_queryset) if demand else []

@@ -63,7 +63,8 @@ from integrations.shipup import (
     ShipupValidationError,
 )
 from production.models import ProductionOrder
-from production.models.orders import DeliveryStatus, StageStatus
+from production.models.orders import StageStatus
+from production.rules import has_started, order_is_received, order_is_receiving
 
 logger = logging.getLogger(__name__)
 
@@ -238,14 +239,11 @@ def _status(sales_order: SalesOrder, links: list, known_orders: dict[int, Produc
         ids = sorted(orders)
         if sales_order.at_risk:
             return "production_delay", f"At risk: {sales_order.risk_reason or 'production will not be ready in time'}", ids
-        receiving = [o for o in orders.values() if o.delivery_status == DeliveryStatus.RECEIVING]
+        receiving = [o for o in orders.values() if order_is_receiving(o)]
         if receiving:
             verb = "is" if len(receiving) == 1 else "are"
             return "in_transit_to_stock", f"{_numbers(receiving)} {verb} being received into stock", ids
-        in_stage = [
-            link for link in links
-            if link.line_item.stage_status in (StageStatus.IN_PROGRESS, StageStatus.COMPLETED)
-        ]
+        in_stage = [link for link in links if has_started(link.line_item.stage_status)]
         if in_stage:
             first = min(in_stage, key=lambda link: link.line_item_id)
             line_item = first.line_item
@@ -262,7 +260,7 @@ def _status(sales_order: SalesOrder, links: list, known_orders: dict[int, Produc
         return "pending", f"Waiting for production to start ({_numbers(orders.values())})", ids
     ids = list(state.accepted_production_order_ids) if state else []
     orders = [known_orders.get(pk) for pk in ids]
-    if ids and all(o is not None and o.delivery_status == DeliveryStatus.ALL_RECEIVED for o in orders):
+    if ids and all(o is not None and order_is_received(o) for o in orders):
         return "preparing_shipment", f"All production received ({_numbers(orders)}): preparing the shipment", ids
     return "", "No longer waits on production (its production order was cancelled or removed): nothing sent", ids
 

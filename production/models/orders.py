@@ -109,19 +109,10 @@ class ForecastState(models.TextChoices):
     PREDICTED_LATE = "predicted_late", "Predicted late"  # the p50 arrival is after it
 
 
-class ProductionOrderQuerySet(models.QuerySet):
-    def present(self):
-        """Orders Uphance still returns (removed ones are kept for history, never deleted)."""
-        return self.filter(removed_at__isnull=True)
-
-    def open(self):
-        """Orders that can still change: not complete, not cancelled, not all received."""
-        return self.present().exclude(status__in=[OrderStatus.COMPLETE, OrderStatus.CANCELLED]).exclude(
-            delivery_status=DeliveryStatus.ALL_RECEIVED
-        )
-
-
 class ProductionOrder(OrgScoped):
+    """An order placed with a factory. Whether it is open, its expected date and whether it is late
+    are production.rules (one definition for every page, CSV and e-mail)."""
+
     uphance_id = models.BigIntegerField()
     number = models.CharField(max_length=64, help_text="production_order_number")
     manufacturer = models.ForeignKey(Manufacturer, null=True, blank=True, on_delete=models.SET_NULL)
@@ -173,8 +164,6 @@ class ProductionOrder(OrgScoped):
     last_synced_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True, help_text="Uphance no longer returns it")
 
-    objects = ProductionOrderQuerySet.as_manager()
-
     class Meta:
         ordering = ["-uphance_id"]
         constraints = [
@@ -189,27 +178,6 @@ class ProductionOrder(OrgScoped):
 
     def __str__(self):
         return f"PO {self.number}"
-
-    @property
-    def is_open(self) -> bool:
-        return (
-            self.removed_at is None
-            and self.status not in (OrderStatus.COMPLETE, OrderStatus.CANCELLED)
-            and self.delivery_status != DeliveryStatus.ALL_RECEIVED
-        )
-
-    @property
-    def expected_date(self):
-        """The date production should be in the warehouse: in-warehouse date, else due date."""
-        return self.in_warehouse_date or self.due_date
-
-    def is_late(self, today) -> bool | None:
-        """True/False, or None when Uphance gives no date to judge by."""
-        if self.delivery_status == DeliveryStatus.ALL_RECEIVED or self.status == OrderStatus.CANCELLED:
-            return False
-        if self.expected_date is None:
-            return None
-        return self.expected_date < today
 
 
 class LineItem(OrgScoped):

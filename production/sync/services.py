@@ -23,6 +23,7 @@ from integrations.uphance import errors as uphance_errors
 from integrations.uphance.client import UphanceClient
 from production.models import LineItem, ProductionOrder, Season
 from production.models.orders import StageStatus
+from production.rules import OPEN_DELIVERY_STATUSES, OPEN_STATUSES, orders_open
 from production.sync.models import SyncRun
 from production.sync.signals import production_synced
 
@@ -43,8 +44,7 @@ logger = logging.getLogger(__name__)
 
 Kind = SyncRun.Kind
 PRODUCTION_KINDS = (Kind.PRODUCTION_FULL, Kind.PRODUCTION_NEW, Kind.PRODUCTION_OPEN, Kind.PRODUCTION_STAGES)
-OPEN_STATES = ("draft", "confirmed")
-OPEN_DELIVERY_STATUSES = ("not_received", "receiving")
+OPEN_STATES = OPEN_STATUSES  # production.rules: open as Uphance's filters spell it
 TIMELINE_CHUNK = 100
 LOOKUP_CAP = 200  # held open orders looked up one by one in an open pass; the rest wait for the nightly pass
 
@@ -294,7 +294,7 @@ def _new_orders(*, organisation, client, run, progress) -> Counts:
 
 def _open_orders(*, organisation, client, run, progress) -> Counts:
     held = ProductionOrder.objects.filter(organisation=organisation)
-    held_open = set(held.open().values_list("uphance_id", flat=True))
+    held_open = set(orders_open(held).values_list("uphance_id", flat=True))
     ceiling = held.aggregate(m=Max("uphance_id"))["m"] or 0
     writer = _pages(
         PageWriter(organisation=organisation, client=client, run=run, progress=progress, ceiling=ceiling),
@@ -325,7 +325,7 @@ def _stages(*, organisation, client, run, progress) -> Counts:
     counts = Counts()
     items = (
         LineItem.objects.filter(organisation=organisation, removed_at__isnull=True)
-        .filter(order__in=ProductionOrder.objects.filter(organisation=organisation).open())
+        .filter(order__in=orders_open(ProductionOrder.objects.filter(organisation=organisation)))
         .exclude(stage_status=StageStatus.COMPLETED)
         .filter(Q(has_stages=True) | Q(stage_status=StageStatus.NO_STAGES))
         .only("id", "uphance_id", "stages_hash", "stages_changed_at", "has_stages", "stage_status",

@@ -2,7 +2,8 @@
 import pytest
 from django.urls import reverse
 
-from board.selectors.board import line_items_filtered
+from board.forms import board_filters_from_query
+from board.selectors.filters import line_items_filtered
 from customers.services.demand import demand_links_rebuild
 from tests.customers.conftest import days, demand, production
 
@@ -20,13 +21,16 @@ def scene(organisation):
     return waited.line_item, at_risk.line_item, alone.line_item
 
 
+def _ids(organisation, query):
+    filters = board_filters_from_query(organisation=organisation, query=query)
+    return set(line_items_filtered(organisation=organisation, filters=filters).values_list("id", flat=True))
+
+
 def test_filters_select_line_items_customers_wait_on_and_those_at_risk(organisation, scene):
     waited, at_risk, alone = scene
-    waiting_ids = set(line_items_filtered(organisation=organisation, filters="waiting=1").values_list("id", flat=True))
-    assert waiting_ids == {waited.id, at_risk.id}
-    risky_ids = set(line_items_filtered(organisation=organisation, filters="at_risk=1").values_list("id", flat=True))
-    assert risky_ids == {at_risk.id}
-    assert alone.id in set(line_items_filtered(organisation=organisation, filters="").values_list("id", flat=True))
+    assert _ids(organisation, "waiting=1") == {waited.id, at_risk.id}
+    assert _ids(organisation, "at_risk=1") == {at_risk.id}
+    assert alone.id in _ids(organisation, "")
 
 
 def test_cards_show_how_many_customer_units_wait_and_the_filters_live_in_the_url(logged_in_client, scene):

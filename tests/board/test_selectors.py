@@ -5,20 +5,20 @@ import pytest
 from django.http import QueryDict
 from django.utils import timezone
 
-from board.selectors.board import (
+from board.forms import board_filters_from_query
+from board.selectors.cache import board_version
+from board.selectors.export import board_export_rows
+from board.selectors.filters import BoardFilters, board_options, line_items_filtered
+from board.selectors.manufacturer_board import manufacturer_board
+from board.selectors.stage_board import (
     FIRST_SLICE,
     LANE_SLICE,
-    BoardFilters,
     board_cell_cards,
     board_columns,
-    board_export_rows,
-    board_options,
-    colour_swatch,
-    line_items_filtered,
-    manufacturer_board,
     stage_board,
-    stuck_thresholds,
 )
+from board.selectors.swatches import colour_swatch
+from production.rules import stuck_thresholds
 from production.sync.models import SyncRun
 from tests.support.factories import ProductionOrderFactory, StageFactory, StagePeriodFactory
 from tests.support.production_data import staged_line_item
@@ -93,15 +93,15 @@ def test_too_little_history_falls_back_to_a_default(board_data, organisation):
 
 def test_p90_is_cached_until_the_next_sync_that_changed_data(board_data, organisation):
     packing = board_data.packing
-    assert stuck_thresholds(organisation=organisation, stages=[packing])[packing.id].source == "default"
+    assert stuck_thresholds(organisation=organisation, stages=[packing], version=board_version(organisation=organisation))[packing.id].source == "default"
     for days in range(1, 8):
         staged_line_item(order=board_data.future_order, stage=board_data.cutting, days_in_stage=1,
                          past=[(packing, days)])
     # Same sync state: the cached figure stands (one bounded query per sync, not per request).
-    assert stuck_thresholds(organisation=organisation, stages=[packing])[packing.id].source == "default"
+    assert stuck_thresholds(organisation=organisation, stages=[packing], version=board_version(organisation=organisation))[packing.id].source == "default"
     SyncRun.objects.create(organisation=organisation, kind="production_stages", outcome="succeeded",
                            finished_at=timezone.now(), updated=7)
-    assert stuck_thresholds(organisation=organisation, stages=[packing])[packing.id].source == "p90"
+    assert stuck_thresholds(organisation=organisation, stages=[packing], version=board_version(organisation=organisation))[packing.id].source == "p90"
 
 
 @pytest.mark.parametrize(
@@ -134,7 +134,8 @@ def test_filters(board_data, filters, expected):
 
 def test_line_items_filtered_reads_the_board_query_string(board_data, organisation):
     query = QueryDict(f"manufacturer={board_data.kotka.id}&stage_status=not_started&season=nonsense")
-    items = line_items_filtered(organisation=organisation, filters=query)
+    filters = board_filters_from_query(organisation=organisation, query=query)
+    items = line_items_filtered(organisation=organisation, filters=filters)
     assert [i.product_name for i in items] == ["Knit Wrap"]
 
 
@@ -291,13 +292,11 @@ def test_sparse_cells_get_the_same_cards_by_a_ranked_query(board_data, monkeypat
         return [[[c.id for c in cell.cards] for cell in lane.cells] for lane in board.lanes]
 
     dense = picked()
-    monkeypatch.setattr("board.selectors.board.DENSE_SCAN_ROWS", -1)
+    monkeypatch.setattr("board.selectors.stage_board.DENSE_SCAN_ROWS", -1)
     assert picked() == dense
 
 
 def test_only_runs_that_changed_data_move_the_board_version(organisation):
-    from board.selectors.board import board_version
-    from production.sync.models import SyncRun
 
     base = board_version(organisation=organisation)
     quiet = SyncRun.objects.create(organisation=organisation, kind="production_new", outcome="succeeded",
@@ -312,7 +311,7 @@ def test_a_sync_that_changed_data_warms_the_default_boards(board_data, organisat
     from django.core.cache import cache
 
     from board.models import SavedView
-    from board.selectors.board import board_warm
+    from board.services import board_warm
 
     SavedView.objects.create(organisation=organisation, user=user, name="Mine", query="group=stage&swimlane=season",
                              is_default=True)

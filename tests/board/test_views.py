@@ -173,6 +173,19 @@ def test_export_streams_csv_of_the_filtered_board_and_defuses_formulas(logged_in
     assert by_product["2470_Eighteen"][header.index("Current stage")] == "Sewing"
 
 
+# \0 itself cannot be stored on PostgreSQL; tests/integrations/test_spreadsheets.py covers it.
+@pytest.mark.parametrize("name", ["\x01=1+1", "  =1+1", "\t=1+1", "＝1+1", "＋1", "－1", "＠SUM(A1)"])
+def test_export_defuses_formulas_behind_control_characters_spaces_and_full_width_signs(
+    logged_in_client, board_data, name
+):
+    board_data.items["cutting"].product_name = name
+    board_data.items["cutting"].save()
+    response = logged_in_client.get(f"/board/export.csv?season={board_data.ss26.id}")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    products = [row[rows[0].index("Product")] for row in rows[1:]]
+    assert "'" + name in products and name not in products
+
+
 def test_saved_views_save_reopen_default_and_delete(logged_in_client, board_data, user):
     query = f"group=stage&swimlane=none&season={board_data.ss26.id}"
     response = logged_in_client.post("/board/views/", {"name": "SS26 only", "query": query})

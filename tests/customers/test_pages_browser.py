@@ -80,3 +80,25 @@ def test_customer_pages_in_a_browser(live_server, artifacts_dir, chromium_browse
     assert phone.get_by_text("SO 1100").is_visible()
     # The sales orders fit a phone: nothing in the page content scrolls sideways.
     assert phone.evaluate("document.querySelector('main').scrollWidth") <= 390
+
+
+def test_the_pager_loads_the_next_page_in_place_and_keeps_the_url(live_server, artifacts_dir, chromium_browser):
+    user, rosa = scene()
+    for n in range(30, 70):
+        CustomerFactory(organisation=rosa.organisation, name=f"Shop {n:02d}")
+    page = chromium_browser.new_page(viewport={"width": 1280, "height": 900})
+    page.context.add_cookies([session_cookie(user, live_server)])
+    page.goto(f"{live_server.url}/customers/?q=shop")
+    page.evaluate("window.__samePage = true")
+    page.locator(".pager").get_by_role("link", name="Next →").click()
+    page.wait_for_url("**/customers/?q=shop&page=2")
+    page.locator("#customer-results").get_by_text("Page 2 of 2").wait_for()
+    assert page.evaluate("window.__samePage") is True  # htmx swapped the results, no reload
+    assert page.locator("#customer-results").count() == 1
+    assert page.get_by_label("Search").input_value() == "shop"
+    # The production the customer waits on shows the customer, linked back.
+    supply = rosa.demand_links.filter(is_allocated=True).select_related("production_order").first()
+    page.goto(f"{live_server.url}/orders/{supply.production_order.uphance_id}/")
+    section = page.locator(".waiting-customers")
+    assert section.get_by_role("link", name="Rosa Stork").is_visible()
+    page.screenshot(path=str(artifacts_dir / "order-customers-waiting.png"), full_page=True)

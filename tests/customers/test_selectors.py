@@ -1,6 +1,5 @@
 """The selectors the board, the e-mail summaries and Shipup read: who waits on which production."""
 import pytest
-from django.http import QueryDict
 from django.utils import timezone
 
 from customers.selectors import (
@@ -83,12 +82,13 @@ def test_sales_orders_at_risk_for_summaries_with_their_customer_and_ship_date(or
     orders = list(sales_orders_at_risk(organisation=organisation))
     assert orders == [risky]
     assert orders[0].customer.name == "Rosa Stork" and orders[0].ship_by == days(40) and orders[0].risk_reason
-    assert list(sales_orders_at_risk(organisation=organisation, filters={"customer": [scene["cora"].uphance_id]})) == []
+    assert list(sales_orders_at_risk(organisation=organisation, customers=[scene["cora"].uphance_id])) == []
     manufacturer = scene["undated"].line_item.order.manufacturer
-    by_board = QueryDict(f"manufacturer={manufacturer.pk}")
-    assert list(sales_orders_at_risk(organisation=organisation, filters=by_board)) == [risky]
+    by_board = LineItem.objects.filter(order__manufacturer=manufacturer)
+    assert list(sales_orders_at_risk(organisation=organisation, line_items=by_board)) == [risky]
     other = scene["first"].line_item.order.manufacturer
-    assert list(sales_orders_at_risk(organisation=organisation, filters=QueryDict(f"manufacturer={other.pk}"))) == []
+    assert list(sales_orders_at_risk(organisation=organisation,
+                                     line_items=LineItem.objects.filter(order__manufacturer=other))) == []
 
 
 def test_shipup_reads_the_orders_waiting_and_their_production(organisation, scene):

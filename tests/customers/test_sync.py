@@ -10,6 +10,7 @@ from customers.models import Customer, DemandLink, SalesOrder, SalesOrderQuantit
 from customers.services.sync import SyncLocked, customers_sync, customers_sync_start
 from customers.tasks import customers_sync_dispatch, customers_sync_task
 from production.models import LineQuantity
+from production.rules import order_is_open
 from production.sync.log import sync_run_close, sync_run_open
 from production.sync.models import SyncIssue, SyncRun
 from production.sync.services import production_sync
@@ -154,7 +155,7 @@ def test_sales_orders_link_to_the_sandbox_production_by_sku(organisation, fresh_
     assert links.exists()
     for link in links:
         assert link.sales_order_quantity.sku_id == link.line_quantity.sku_id
-        assert link.sales_order.is_open and link.production_order.is_open
+        assert link.sales_order.is_open and order_is_open(link.production_order)
     # Every open sales-order unit whose SKU is in open production is allocated somewhere.
     open_skus = set(LineQuantity.objects.filter(
         line_item__order__in=[link.production_order_id for link in links], quantity__gt=0

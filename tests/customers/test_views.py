@@ -141,3 +141,11 @@ def test_untrusted_text_is_escaped_and_a_bad_colour_never_reaches_a_style(logged
         assert "<script>alert" not in page and "&lt;script&gt;" in page
     assert "<img src=x" not in page and "<svg onload" not in page and "<i>Sewing" not in page
     assert "url(//x)" not in page and 'style="background:#9ca3af;' in page
+
+
+@pytest.mark.parametrize("q", ["²", "¹²³", "①", "99999999999999999999999"])
+def test_a_search_for_digits_that_are_not_ascii_is_text_not_a_500(logged_in_client, organisation, q):
+    # Issue 12 item 3: "²".isdigit() is true and int("²") raised.
+    CustomerFactory(organisation=organisation, name=f"Shop {q}")
+    response = logged_in_client.get(LIST, {"q": q})
+    assert response.status_code == 200 and names(response) == [f"Shop {q}"]

@@ -40,6 +40,11 @@ from tests.support.factories import (
 
 Status = SummaryDelivery.Status
 
+# A fixed now for every test here: on the wall clock, a claim "20 minutes later" made between 07:40
+# and 08:00 London time crossed the 08:00 schedule and found a second period due, so two tests
+# failed every morning.
+pytestmark = pytest.mark.usefixtures("fixed_clock")
+
 
 def summary_data_set(*, organisation, now=None) -> dict:
     """A small production with one of everything a summary reports, relative to `now`."""

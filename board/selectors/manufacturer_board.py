@@ -1,0 +1,258 @@
+"""The manufacturer board: a column per manufacturer, a card per production order (most urgent first)."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from board.selectors.cache import board_version, cached, snapshot_key
+from board.selectors.cards import (
+    MORE_SLICE,
+    NO_STAGES,
+    NOT_STARTED,
+    SPECIAL_COLUMNS,
+    UNPLACED,
+    CardSlice,
+    Column,
+    column_key_of,
+)
+from board.selectors.filters import (
+    BoardFilters,
+    BoardOptions,
+    item_filters_q,
+    line_items_filtered,
+    order_filters_q,
+)
+from integrations.numbers import ascii_int
+from production.colours import NEUTRAL, text_colour_for
+from production.models import LineItem, ProductionOrder, Stage
+from production.rules import (
+    days_late,
+    expected_date_expression,
+    order_expected_date,
+    order_is_late,
+    organisation_today,
+    stuck_thresholds,
+)
+
+ORDER_SLICE = 6  # order cards in a manufacturer column
+
+
+@dataclass
+class Segment:
+    label: str
+    colour: str
+    units: int
+    items: int
+    percent: float
+
+
+@dataclass
+class OrderCard:
+    id: int
+    uphance_id: int
+    number: str
+    season: str
+    manufacturer: str
+    expected_date: dt.date | None
+    late: bool | None
+    days_late: int
+    items: int
+    units: int
+    segments: list[Segment]
+    least_advanced: str
+    least_advanced_colour: str
+    status: str
+    delivery_status: str
+
+    @property
+    def expected_label(self) -> str:
+        return self.expected_date.strftime("%-d %b %Y") if self.expected_date else ""
+
+
+@dataclass
+class ManufacturerColumn:
+    key: str
+    label: str
+    orders: int
+    items: int
+    units: int
+    cards: list[OrderCard] = field(default_factory=list)
+
+    @property
+    def more(self) -> int:
+        return self.orders - len(self.cards)
+
+
+@dataclass
+class ManufacturerBoard:
+    columns: list[ManufacturerColumn]
+    orders: int
+    count: int
+    units: int
+    stages: list[Stage]
+
+
+def _orders_matching(*, organisation, filters: BoardFilters, now: dt.datetime, today: dt.date,
+                     thresholds: dict | None) -> QuerySet[ProductionOrder]:
+    """Orders the filters select: theirs, with at least one present line item the filters select."""
+    lines = LineItem.objects.filter(order_id=OuterRef("pk"), removed_at__isnull=True).filter(
+        item_filters_q(organisation=organisation, filters=filters, now=now, thresholds=thresholds)
+    )
+    return ProductionOrder.objects.filter(organisation=organisation).filter(
+        order_filters_q(filters=filters, today=today, prefix=""), Exists(lines)
+    )
+
+
+def _manufacturer_q(maker_id: int | None) -> Q:
+    return Q(manufacturer__isnull=True) if maker_id is None else Q(manufacturer_id=maker_id)
+
+
+def manufacturer_board(
+    *, organisation, filters: BoardFilters, options: BoardOptions, now: dt.datetime | None = None,
+) -> ManufacturerBoard:
+    """A column per manufacturer, a card per production order (most urgent first)."""
+    now = now or timezone.now()
+    today = organisation_today(organisation=organisation, now=now)
+    version = board_version(organisation=organisation)
+    thresholds = (
+        stuck_thresholds(organisation=organisation, stages=options.stages, version=version) if filters.stuck else None
+    )
+    items = line_items_filtered(organisation=organisation, filters=filters, now=now, thresholds=thresholds)
+
+    def counts():
+        return list(
+            items.order_by().values_list("order__manufacturer_id").annotate(
+                orders=Count("order_id", distinct=True), n=Count("id"), u=Sum("units")
+            )
+        )
+
+    def first_orders():
+        # The first orders of every manufacturer in one statement: a row number per manufacturer.
+        ranked = _orders_matching(
+            organisation=organisation, filters=filters, now=now, today=today, thresholds=thresholds
+        ).annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("manufacturer_id")],
+                order_by=[expected_date_expression().asc(nulls_last=True), F("uphance_id").asc()],
+            )
+        )
+        return list(ranked.filter(rank__lte=ORDER_SLICE).values_list("id", flat=True))
+
+    snapshot = {"organisation": organisation, "version": version, "today": today, "filters": filters,
+                "thresholds": thresholds}
+    names = options.manufacturer_names
+    columns = sorted(
+        (
+            ManufacturerColumn(
+                key=f"m-{maker_id or 'none'}", label=names.get(maker_id, "No manufacturer"),
+                orders=n_orders, items=n, units=u or 0,
+            )
+            for maker_id, n_orders, n, u in cached(snapshot_key("maker-counts", **snapshot), counts)
+        ),
+        key=lambda c: (c.key == "m-none", c.label.lower()),
+    )
+    cards = _order_cards(cached(snapshot_key("maker-orders", **snapshot), first_orders), options=options, today=today)
+    by_column = defaultdict(list)
+    for card in cards:
+        by_column[card._key].append(card)
+    for column in columns:
+        column.cards = sorted(by_column.get(column.key, []), key=_order_sort_key)
+    return ManufacturerBoard(
+        columns=columns, orders=sum(c.orders for c in columns), count=sum(c.items for c in columns),
+        units=sum(c.units for c in columns), stages=options.stages,
+    )
+
+
+def _order_sort_key(card: OrderCard):
+    return (card.expected_date is None, card.expected_date or dt.date.max, card.uphance_id)
+
+
+def manufacturer_column_orders(
+    *, organisation, filters: BoardFilters, options: BoardOptions, column_key: str, offset: int,
+    limit: int = MORE_SLICE, now: dt.datetime | None = None,
+) -> CardSlice | None:
+    if not column_key.startswith("m-"):
+        return None
+    value = column_key[2:]
+    maker_id = None if value == "none" else ascii_int(value, minimum=0)
+    if value != "none" and maker_id is None:
+        return None
+    now = now or timezone.now()
+    today = organisation_today(organisation=organisation, now=now)
+    thresholds = (
+        stuck_thresholds(organisation=organisation, stages=options.stages,
+                         version=board_version(organisation=organisation))
+        if filters.stuck else None
+    )
+    orders = (
+        _orders_matching(organisation=organisation, filters=filters, now=now, today=today, thresholds=thresholds)
+        .filter(_manufacturer_q(maker_id))
+        .order_by(expected_date_expression().asc(nulls_last=True), "uphance_id")
+    )
+    ids = list(orders.values_list("id", flat=True)[offset : offset + limit + 1])
+    cards = sorted(_order_cards(ids[:limit], options=options, today=today), key=_order_sort_key)
+    label = "No manufacturer" if maker_id is None else options.manufacturer_names.get(maker_id, "")
+    column = Column(column_key, label, NEUTRAL, text_colour_for(NEUTRAL))
+    return CardSlice(
+        column=column, lane_key="all", lane_label="", cards=cards, offset=offset,
+        next_offset=offset + limit if len(ids) > limit else None, count=len(cards),
+    )
+
+
+def _order_cards(ids: list[int], *, options: BoardOptions, today: dt.date) -> list[OrderCard]:
+    if not ids:
+        return []
+    orders = ProductionOrder.objects.filter(id__in=ids).only(
+        "id", "uphance_id", "number", "season_id", "manufacturer_id", "due_date", "in_warehouse_date",
+        "status", "status_raw", "delivery_status", "delivery_status_raw",
+    )
+    lines = defaultdict(list)
+    for row in LineItem.objects.filter(order_id__in=ids, removed_at__isnull=True).values_list(
+        "order_id", "current_stage_id", "stage_status", "units"
+    ):
+        lines[row[0]].append(row[1:])
+    stage_by_id = options.stage_by_id
+    rank = {f"stage-{s.id}": i + 1 for i, s in enumerate(options.stages)}
+    rank.update({NOT_STARTED: 0, UNPLACED: len(options.stages) + 1, NO_STAGES: len(options.stages) + 2})
+    cards = []
+    for order in orders:
+        per_key: dict = defaultdict(lambda: [0, 0])
+        for stage_id, status, units in lines.get(order.id, []):
+            key = column_key_of(stage_id, status)
+            per_key[key][0] += 1
+            per_key[key][1] += units or 0
+        total_units = sum(u for _, u in per_key.values())
+        total_items = sum(n for n, _ in per_key.values())
+        segments = []
+        for key in sorted(per_key, key=lambda k: rank.get(k, 99)):
+            n, u = per_key[key]
+            stage = stage_by_id.get(int(key[6:])) if key.startswith("stage-") else None
+            label = stage.name if stage else SPECIAL_COLUMNS[key]
+            colour = stage.safe_colour if stage else ("#d1d5db" if key == NOT_STARTED else "#f3f4f6")
+            weight = (u / total_units) if total_units else (n / total_items)
+            segments.append(Segment(label=label, colour=colour, units=u, items=n, percent=round(100 * weight, 2)))
+        staged = [s for s in segments if s.label != "No stages"]
+        least = staged[0] if staged else None
+        card = OrderCard(
+            id=order.id, uphance_id=order.uphance_id, number=order.number,
+            season=options.season_names.get(order.season_id, ""),
+            manufacturer=options.manufacturer_names.get(order.manufacturer_id, ""),
+            expected_date=order_expected_date(order), late=order_is_late(order, today=today),
+            days_late=days_late(order, today=today),
+            items=total_items, units=total_units, segments=segments,
+            least_advanced=least.label if least else "No stages",
+            least_advanced_colour=least.colour if least else "#f3f4f6",
+            status=order.status_raw or order.get_status_display(),
+            delivery_status=order.delivery_status_raw or order.get_delivery_status_display(),
+        )
+        card._key = f"m-{order.manufacturer_id or 'none'}"
+        cards.append(card)
+    return cards
+
+
+# --- export ------------------------------------------------------------------------------------

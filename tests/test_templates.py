@@ -1,0 +1,57 @@
+"""Template rules: stage colours reach style= only in _stage_chip.html, and there is one pager."""
+import re
+from pathlib import Path
+
+import pytest
+from django.template.loader import render_to_string
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _templates():
+    return [p for p in TEMPLATES.rglob("*.html")]
+
+
+def test_stage_chips_and_dots_are_only_built_in_the_partial():
+    offenders = []
+    for path in _templates():
+        if path.name == "_stage_chip.html":
+            continue
+        text = path.read_text()
+        if re.search(r'class="stage-(chip|dot)"[^>]*style=|style="[^"]*(safe_colour|stage\.colour)', text):
+            offenders.append(str(path.relative_to(TEMPLATES)))
+    assert offenders == []
+
+
+def test_there_is_one_pager():
+    pagers = [str(p.relative_to(TEMPLATES)) for p in _templates() if 'class="pager"' in p.read_text()]
+    assert pagers == ["_pager.html"]
+
+
+@pytest.mark.parametrize("colour", ["red", "url(//x)", 'x" onmouseover="alert(1)', "#12345", None, ""])
+def test_a_chip_never_puts_a_colour_that_is_not_hex_in_a_style(colour):
+    for mode in ({}, {"dot": True}, {"email": True}, {"href": "/x/"}):
+        html = render_to_string("_stage_chip.html", {"name": "Sewing <b>", "colour": colour, **mode})
+        assert re.findall(r'background:([^;"]+)', html) == ["#9ca3af"]
+        assert "<b>" not in html
+
+
+def test_a_chip_shows_a_valid_colour_with_readable_text():
+    html = render_to_string("_stage_chip.html", {"name": "Sewing", "colour": "#973094", "href": "/line-items/1/"})
+    assert html == '<a class="stage-chip" href="/line-items/1/" style="background:#973094;color:#ffffff">Sewing</a>'
+
+
+def test_the_pagers_htmx_attributes_are_set_once_on_the_nav_and_links_keep_their_href():
+    class Page:
+        number, has_previous, has_next = 2, True, True
+        previous_page_number, next_page_number = 1, 3
+        paginator = type("P", (), {"num_pages": 3})
+
+    html = render_to_string("_pager.html", {"page": Page(), "query": "q=shop", "target": "#results"})
+    nav = re.search(r"<nav[^>]*>", html).group(0)
+    assert 'hx-boost="true"' in nav and 'hx-target="#results"' in nav and 'hx-swap="outerHTML"' in nav
+    links = re.findall(r"<a [^>]*>", html)
+    assert links == ['<a href="?q=shop&amp;page=1">', '<a href="?q=shop&amp;page=3">']
+    assert html.count("hx-") == 3
+    plain = render_to_string("_pager.html", {"previous_url": "/a/?offset=0", "back_url": "/b/", "back_label": "Back"})
+    assert "hx-" not in plain and 'href="/a/?offset=0"' in plain and ">Back</a>" in plain
