@@ -11,6 +11,7 @@ import datetime as dt
 from django.db import connection
 
 from production.models import LineItem, OrderDateChange, ProductionOrder, Stage, StagePeriod
+from production.rules import orders_open
 
 from .history import History, LineRow, OrderRow
 
@@ -36,7 +37,7 @@ def _table(model) -> str:
 
 def history_load(*, organisation) -> History:
     """Every order, line item and stage period of the organisation, and its stage sequence."""
-    open_ids = set(ProductionOrder.objects.filter(organisation=organisation).open().values_list("pk", flat=True))
+    open_ids = set(orders_open(ProductionOrder.objects.filter(organisation=organisation)).values_list("pk", flat=True))
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, manufacturer_id, due_date, in_warehouse_date, {days_sql('arrived_at')}, "

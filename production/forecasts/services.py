@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from production.models import LineItem, ReceivingGap, StageDuration
 from production.models.orders import ForecastState, StageStatus
+from production.rules import expected_date
 
 from .history import Duration, DurationBook, History, Known, Learner
 from .loaders import as_date, days_sql, history_load
@@ -138,8 +139,7 @@ def organisation_forecasts(history: History, *, as_of: float, known: Known) -> d
         arrival = order_arrival(list(forecasts.values()), as_of=as_of, gap=known.gap, arrived_at=order.arrived_at)
         arrival_p50 = dates.date(arrival[0]) if arrival else None
         arrival_p90 = dates.date(arrival[1]) if arrival else None
-        # ProductionOrder.expected_date: the in-warehouse date, else the due date.
-        expected = order.in_warehouse_date or order.due_date
+        expected = expected_date(in_warehouse_date=order.in_warehouse_date, due_date=order.due_date)
         state = forecast_state(arrival_p50=arrival_p50, arrival_p90=arrival_p90, expected=expected)
         for line_id in line_ids:
             if history.lines[line_id].removed:
