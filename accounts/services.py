@@ -227,38 +227,9 @@ def membership_admin_ensure(*, user, organisation: Organisation) -> Membership:
     return membership
 
 
-class _ConnectionClient(UphanceClient):
-    """The client of one stored connection: an AuthExpired marks the connection reconnect_needed.
-
-    `_send` is the one place the client raises AuthExpired for a request (after trying a refresh).
-    """
-
-    def __init__(self, *args, organisation: Organisation, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._organisation = organisation
-
-    def _auth_expired(self, exc: AuthExpired) -> None:
-        if not getattr(exc, "_seamline_marked", False):
-            exc._seamline_marked = True
-            uphance_connection_mark_reconnect_needed(organisation=self._organisation, message=str(exc))
-
-    def _send(self, *args, **kwargs):
-        try:
-            return super()._send(*args, **kwargs)
-        except AuthExpired as exc:
-            self._auth_expired(exc)
-            raise
-
-    def refresh_tokens(self) -> Tokens:
-        try:
-            return super().refresh_tokens()
-        except AuthExpired as exc:
-            self._auth_expired(exc)
-            raise
-
-
 def uphance_client_for(*, organisation: Organisation) -> UphanceClient:
-    """A client on the organisation's stored tokens; renewed tokens are saved as they come.
+    """A client on the organisation's stored tokens; renewed tokens are saved as they come, and a
+    token that can no longer be refreshed marks the connection "reconnect needed".
 
     Raises UphanceNotConnected (an AuthExpired) when there is no usable connection.
     """
@@ -271,12 +242,12 @@ def uphance_client_for(*, organisation: Organisation) -> UphanceClient:
         refresh_token=connection.refresh_token or None,
         expires_at=connection.expires_at,
     )
-    return _ConnectionClient(
+    return UphanceClient(
         connection.api_url,
-        organisation=organisation,
         tokens=tokens,
         organisation_id=connection.uphance_organisation_id,
         timeout=settings.UPHANCE_TIMEOUT_SECONDS,
         max_requests_per_second=settings.UPHANCE_MAX_REQUESTS_PER_SECOND,
         on_tokens=lambda new: uphance_connection_tokens_save(organisation=organisation, tokens=new),
+        on_auth_expired=lambda exc: uphance_connection_mark_reconnect_needed(organisation=organisation, message=str(exc)),
     )

@@ -6,5 +6,6 @@ class ProductionConfig(AppConfig):
     verbose_name = "Production"
 
     def ready(self):
-        # The sync's models live with their code in production.sync (they keep the app label "production").
-        from .sync import models, signals  # noqa: F401
+        # The sync's models live with their code in production.sync (they keep the app label "production");
+        # its receivers import its tasks, so every worker knows the sync's task names.
+        from .sync import models, receivers  # noqa: F401

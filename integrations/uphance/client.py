@@ -114,7 +114,8 @@ class UphanceClient:
 
     Tokens live on the client; whenever they change (password grant, refresh) `on_tokens`
     receives the new ones so the caller can persist them, and the current organisation is set
-    again because Uphance keeps it per token.
+    again because Uphance keeps it per token. `on_auth_expired(exc)` hears once of every
+    AuthExpired the client raises (the token is gone and cannot be refreshed).
     """
 
     bulk_ids_per_request = 100
@@ -131,6 +132,7 @@ class UphanceClient:
         max_requests_per_second: float | None = 5.0,
         page_cap: int = 10_000,
         on_tokens: Callable[[Tokens], None] | None = None,
+        on_auth_expired: Callable[[AuthExpired], None] | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -146,6 +148,7 @@ class UphanceClient:
         self.max_requests_per_second = max_requests_per_second
         self.page_cap = page_cap
         self.on_tokens = on_tokens
+        self.on_auth_expired = on_auth_expired
         self.session = session or requests.Session()
         self.session.headers.update(
             {"Accept": "application/json", "User-Agent": USER_AGENT}
@@ -187,6 +190,18 @@ class UphanceClient:
 
     def refresh_tokens(self) -> Tokens:
         """Refresh grant; without a refresh token, or when Uphance refuses it, AuthExpired."""
+        try:
+            return self._refresh_grant()
+        except AuthExpired as exc:
+            self._report_auth_expired(exc)
+            raise
+
+    def _report_auth_expired(self, exc: AuthExpired) -> None:
+        if self.on_auth_expired is not None and not getattr(exc, "reported", False):
+            exc.reported = True
+            self.on_auth_expired(exc)
+
+    def _refresh_grant(self) -> Tokens:
         if not self.tokens or not self.tokens.refresh_token:
             raise AuthExpired()
         body: dict[str, Any] = {
@@ -568,7 +583,15 @@ class UphanceClient:
                 return min(retry_after, self.max_retry_after)
         return max(0.0, self._backoff(attempt))
 
-    def _send(
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One logical request: throttled, retried, re-authenticated once on 401."""
+        try:
+            return self._exchange(method, path, **kwargs)
+        except AuthExpired as exc:
+            self._report_auth_expired(exc)
+            raise
+
+    def _exchange(
         self,
         method: str,
         path: str,
@@ -578,7 +601,6 @@ class UphanceClient:
         auth: bool = True,
         idempotent: bool = True,
     ) -> requests.Response:
-        """One logical request: throttled, retried, re-authenticated once on 401."""
         if auth and not self._renewing:
             self._refresh_if_expired()
         url = self._url(path, params)

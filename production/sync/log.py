@@ -75,9 +75,10 @@ def sync_run_open(
         run = SyncRun.objects.create(organisation=organisation, kind=kind, trigger=trigger, task_id=task_id or "")
     else:
         run.outcome = SyncRun.Outcome.RUNNING
-        run.started_at = timezone.now()
+        run.started_at = run.heartbeat_at = timezone.now()
+        run.resumes_at = None
         run.task_id = task_id or run.task_id
-        run.save(update_fields=["outcome", "started_at", "task_id"])
+        run.save(update_fields=["outcome", "started_at", "heartbeat_at", "resumes_at", "task_id"])
     if not _lock_acquire(organisation=organisation, kind=kind, run=run):
         run.outcome = SyncRun.Outcome.SKIPPED
         run.finished_at = timezone.now()
@@ -127,7 +128,7 @@ def sync_issue_record(
 ) -> SyncIssue:
     """Record a record the run could not take; the same open issue seen again is counted, not duplicated."""
     now = timezone.now()
-    record_id = "" if record_id is None else str(record_id)
+    record_id = "" if record_id is None else str(record_id)[:64]
     issue = SyncIssue.objects.filter(
         organisation_id=run.organisation_id, record_type=record_type, record_id=record_id,
         field=field[:255], resolved_at__isnull=True,
@@ -163,3 +164,23 @@ def sync_issues_resolve_unseen(*, organisation, record_type: str, run: SyncRun) 
         .exclude(run=run)
         .update(resolved_at=timezone.now())
     )
+
+
+REMOVALS = "removals"  # record_type of the lasting issue that says removals cannot be checked
+
+
+def sync_removals_blocked(*, run: SyncRun, record_type: str, reason: str) -> SyncIssue:
+    """Record (or repeat) the lasting issue that removals of `record_type` are blocked, saying since when."""
+    held = SyncIssue.objects.filter(
+        organisation_id=run.organisation_id, record_type=REMOVALS, record_id=record_type, resolved_at__isnull=True
+    ).first()
+    since = held.first_seen_at if held else timezone.now()
+    return sync_issue_record(
+        run=run, record_type=REMOVALS, record_id=record_type,
+        reason=f"Removals blocked since {since:%d %b %Y %H:%M} UTC: {reason}",
+    )
+
+
+def sync_removals_unblocked(*, organisation, record_type: str) -> int:
+    """A pass could check removals of `record_type` again: close the lasting issue."""
+    return sync_issues_resolve(organisation=organisation, record_type=REMOVALS, record_ids=[record_type])

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Organisation, UphanceConnection
 
 from .models import WebhookEvent
-from .services import production_order_refresh_start
+from .tasks import production_order_refresh_queue
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +83,6 @@ def uphance_webhook_receive(*, organisation: Organisation, body: bytes, payload:
     connection = UphanceConnection.objects.filter(organisation=organisation).first()
     if object_id is None or connection is None or not connection.is_usable:
         return "ignored"
-    production_order_refresh_start(organisation=organisation, uphance_order_id=object_id)
+    production_order_refresh_queue(organisation=organisation, uphance_order_id=object_id)
     WebhookEvent.objects.filter(pk=record.pk).update(handled=True)
     return "queued"

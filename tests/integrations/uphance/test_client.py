@@ -164,6 +164,31 @@ def test_401_without_refresh_token_is_auth_expired_without_trying(rsps, make_cli
     assert len(rsps.calls) == 1
 
 
+def test_on_auth_expired_hears_once_of_a_token_that_cannot_be_refreshed(rsps, make_client):
+    rsps.get(PRODUCTION_ORDERS, status=401)
+    rsps.post(TOKEN, status=400, json={"error": "invalid_grant"})
+    heard = []
+    client = make_client(on_auth_expired=heard.append)
+
+    with pytest.raises(AuthExpired) as raised:
+        list(client.production_orders())
+    assert heard == [raised.value]  # the refresh grant and the request fail with one error, told once
+    with pytest.raises(AuthExpired):
+        client.refresh_tokens()
+    assert len(heard) == 2
+
+
+def test_on_auth_expired_is_not_told_of_a_refresh_that_worked(rsps, make_client):
+    rsps.get(PRODUCTION_ORDERS, status=401)
+    rsps.get(PRODUCTION_ORDERS, json=orders_page([1]))
+    rsps.post(TOKEN, json={"access_token": "tok-2", "expires_in": 3600})
+    rsps.post(SET_ORG, status=201, json={"Status": "Updated"})
+    heard = []
+
+    assert [o.id for o in make_client(on_auth_expired=heard.append).production_orders()] == [1]
+    assert heard == []
+
+
 def test_401_again_after_a_refresh_is_auth_expired(rsps, make_client):
     rsps.get(PRODUCTION_ORDERS, status=401)
     rsps.post(TOKEN, json={"access_token": "tok-2", "expires_in": 3600})

@@ -4,8 +4,8 @@ from django.db import connection
 
 from production.models import LineItem, LineQuantity, ProductionOrder, StagePeriod
 from production.sync import log as sync_log
+from production.sync.engine import SyncLocked, sync_run
 from production.sync.models import SyncIssue, SyncRun
-from production.sync.services import SyncLocked, production_sync
 from tests.support.sandbox import SANDBOX_ORG, assert_matches_truth, sandbox_client
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +13,7 @@ Kind = SyncRun.Kind
 
 
 def run(organisation, client, kind):
-    return production_sync(organisation=organisation, kind=kind, trigger="command", client=client)
+    return sync_run(organisation=organisation, kind=kind, trigger="command", client=client)
 
 
 def test_full_sync_equals_the_sandbox_truth_field_by_field(organisation, fresh_sandbox):
@@ -140,7 +140,7 @@ def test_a_run_killed_half_way_leaves_no_half_page_and_the_next_completes_it(org
 def test_two_runs_of_the_same_kind_never_overlap(organisation):
     held = sync_log.sync_run_open(organisation=organisation, kind=Kind.PRODUCTION_FULL, trigger="command")
     with pytest.raises(SyncLocked):
-        production_sync(organisation=organisation, kind=Kind.PRODUCTION_FULL, trigger="command", client=object())
+        sync_run(organisation=organisation, kind=Kind.PRODUCTION_FULL, trigger="command", client=object())
     assert SyncRun.objects.filter(outcome=SyncRun.Outcome.SKIPPED).count() == 1
     # Another kind still runs; and once released, the kind runs again.
     sync_log.sync_run_close(run=held)
@@ -169,7 +169,7 @@ def test_sync_pauses_when_uphance_needs_reconnecting(organisation):
     UphanceConnection.objects.create(organisation=organisation, api_url="http://127.0.0.1:9", uphance_organisation_id=1,
                                      access_token="x", status=UphanceConnection.Status.RECONNECT_NEEDED)
     organisation.refresh_from_db()
-    result = production_sync(organisation=organisation, kind=Kind.PRODUCTION_NEW, trigger="schedule")
+    result = sync_run(organisation=organisation, kind=Kind.PRODUCTION_NEW, trigger="schedule")
     assert result.outcome == SyncRun.Outcome.SKIPPED and "paused" in result.message.lower()
 
 

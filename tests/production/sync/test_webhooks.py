@@ -14,13 +14,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def refreshes(monkeypatch):
-    """Calls of the sync's production_order_refresh_start (which enqueues a Celery task)."""
+    """Calls of the sync's production_order_refresh_queue (which enqueues a Celery task)."""
     from production.sync import webhooks as sync
 
     calls = []
     monkeypatch.setattr(
         sync,
-        "production_order_refresh_start",
+        "production_order_refresh_queue",
         lambda *, organisation, uphance_order_id: calls.append((organisation, uphance_order_id)),
     )
     return calls
@@ -119,7 +119,3 @@ def test_a_disconnected_organisation_acknowledges_but_does_not_sync(hook, organi
     uphance_disconnect(organisation=organisation)
     assert hook(ticket()).json() == {"status": "ignored"}
     assert refreshes == []
-
-
-def test_the_real_refresh_start_is_there():
-    from production.sync.services import production_order_refresh_start  # noqa: F401
