@@ -119,3 +119,36 @@ def test_a_disconnected_organisation_acknowledges_but_does_not_sync(hook, organi
     uphance_disconnect(organisation=organisation)
     assert hook(ticket()).json() == {"status": "ignored"}
     assert refreshes == []
+
+
+TICKET_WITH_RAW_ID = '{"event": "receiving_ticket_update", "receiving_ticket": {"id": 5501, "production_order_id": %s}}'
+
+
+@pytest.mark.parametrize("raw_id", ["Infinity", "-Infinity", "NaN", "1e30", "12345678901234567890", '"12345678901234567890"',
+                                    "20123.5", '"²"', '"١٢"', "true", "0", "-7", '{"id": 1}'])
+def test_a_production_order_id_that_is_not_an_id_is_refused_with_400(hook, refreshes, raw_id):
+    response = hook(TICKET_WITH_RAW_ID % raw_id)
+
+    assert response.status_code == 400
+    assert "production_order_id" in response.content.decode()
+    assert refreshes == [] and not WebhookEvent.objects.exists()
+
+
+def test_the_largest_id_a_database_holds_is_taken(hook, organisation, refreshes):
+    assert hook(TICKET_WITH_RAW_ID % (2**63 - 1)).status_code == 202
+    assert refreshes == [(organisation, 2**63 - 1)]
+
+
+@pytest.mark.parametrize("depth", [100_000, 20_000])
+def test_a_deeply_nested_body_is_refused_with_400(hook, refreshes, depth):
+    body = '{"event": "receiving_ticket_update", "receiving_ticket": ' + "[" * depth + "]" * depth + "}"
+    assert hook(body).status_code == 400
+    assert refreshes == [] and not WebhookEvent.objects.exists()
+
+
+def test_a_body_over_the_size_cap_is_refused_unread(hook, refreshes):
+    padding = "x" * (64 * 1024)
+    response = hook(json.dumps({"event": "receiving_ticket_update", "note": padding,
+                                "receiving_ticket": {"production_order_id": 1}}))
+    assert response.status_code == 400 and "larger than 64 KiB" in response.content.decode()
+    assert refreshes == [] and not WebhookEvent.objects.exists()
