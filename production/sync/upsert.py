@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.numbers import ascii_int
 from integrations.uphance import payloads
 from production.colours import safe_colour
 from production.models import (
@@ -64,10 +65,7 @@ def _as_date(value):
 
 
 def _drop_id(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    return ascii_int(value)
 
 
 def _text(value) -> str:

@@ -197,3 +197,20 @@ def test_one_run_of_a_kind_at_a_time(organisation, fresh_sandbox):
         sync(organisation, sandbox_client(fresh_sandbox), Kind.CUSTOMERS)
     sync_run_close(run=holder)
     assert sync(organisation, sandbox_client(fresh_sandbox), Kind.CUSTOMERS).outcome == SyncRun.Outcome.SUCCEEDED
+
+
+@pytest.mark.parametrize("bad_id", ["²", "123456789012345678901234"])
+def test_a_sales_order_whose_id_is_not_an_id_is_a_sync_issue_and_the_rest_of_its_page_lands(organisation, fresh_sandbox,
+                                                                                            bad_id):
+    from tests.production.sync.test_services import corrupt_first_record
+
+    client = sandbox_client(fresh_sandbox)
+    corrupted = corrupt_first_record(client, "sales_orders", bad_id)
+
+    result = sync(organisation, client, Kind.SALES_ORDERS_FULL)
+
+    assert result.outcome == SyncRun.Outcome.PARTIAL, result.message
+    truth = {o["id"] for o in fresh_sandbox.state.truth_sales_orders(SANDBOX_ORG)}
+    assert set(SalesOrder.objects.values_list("uphance_id", flat=True)) == truth - {corrupted["id"]}
+    issue = SyncIssue.objects.get(resolved_at__isnull=True)
+    assert (issue.record_type, issue.record_id, issue.field) == ("sales_order", bad_id, "id")

@@ -196,3 +196,41 @@ def test_one_order_is_refreshed_on_its_own_as_a_webhook_asks(organisation, fresh
     counts = production_order_refresh(organisation=organisation, uphance_order_id=moved, client=client)
     assert counts.updated == 1 and client.request_count - before == 1  # one search by its number
     assert ProductionOrder.objects.get(uphance_id=moved).delivery_status_raw == truth[moved]["delivery_status"]
+
+
+def corrupt_first_record(client, envelope: str, bad_id):
+    """Uphance sends the first record of the first page of `envelope` with id `bad_id`; returns {"id": real id}."""
+    original = client._get_json
+    corrupted = {}
+
+    def get_json(path, *, params=None):
+        data = original(path, params=params)
+        if not corrupted and isinstance(data, dict) and data.get(envelope):
+            corrupted["id"] = data[envelope][0]["id"]
+            data[envelope][0]["id"] = bad_id
+        return data
+
+    client._get_json = get_json
+    return corrupted
+
+
+@pytest.mark.parametrize("bad_id", ["²", "①", "¹²³", "123456789012345678901234"])
+def test_an_order_whose_id_is_not_an_id_is_a_sync_issue_and_the_rest_of_its_page_lands(organisation, fresh_sandbox,
+                                                                                        bad_id):
+    client = sandbox_client(fresh_sandbox)
+    corrupted = corrupt_first_record(client, "production_orders", bad_id)
+
+    result = run(organisation, client, Kind.PRODUCTION_FULL)
+
+    assert result.outcome == SyncRun.Outcome.PARTIAL, result.message
+    truth = fresh_sandbox.state.truth_production_orders(SANDBOX_ORG)
+    held = set(ProductionOrder.objects.values_list("uphance_id", flat=True))
+    assert held == {o["id"] for o in truth} - {corrupted["id"]}  # page 1's other 49 orders landed too
+    issue = SyncIssue.objects.get(resolved_at__isnull=True)
+    assert (issue.record_type, issue.record_id, issue.field) == ("production_order", bad_id, "id")
+    # Its id can name no held order: the pass still counts as complete, so removals go on.
+    victim = truth[7]["id"]
+    fresh_sandbox.state.delete_order(SANDBOX_ORG, victim)
+    corrupted.clear()
+    again = run(organisation, client, Kind.PRODUCTION_FULL)
+    assert again.removed == 1 and ProductionOrder.objects.get(uphance_id=victim).removed_at is not None
