@@ -234,3 +234,65 @@ def test_an_order_whose_id_is_not_an_id_is_a_sync_issue_and_the_rest_of_its_page
     corrupted.clear()
     again = run(organisation, client, Kind.PRODUCTION_FULL)
     assert again.removed == 1 and ProductionOrder.objects.get(uphance_id=victim).removed_at is not None
+
+
+def strip_id_of(client, envelope: str, uphance_id: int) -> dict:
+    """From now on Uphance sends record `uphance_id` of `envelope` without its id (unreadable, unidentified)."""
+    original = client._get_json
+    state = {"on": True}
+
+    def get_json(path, *, params=None):
+        data = original(path, params=params)
+        if state["on"] and isinstance(data, dict):
+            for record in data.get(envelope) or []:
+                if record.get("id") == uphance_id:
+                    del record["id"]
+        return data
+
+    client._get_json = get_json
+    return state
+
+
+def test_an_unreadable_order_without_an_id_no_longer_blocks_removals(organisation, fresh_sandbox):
+    client = sandbox_client(fresh_sandbox)
+    run(organisation, client, Kind.PRODUCTION_FULL)
+    truth = fresh_sandbox.state.truth_production_orders(SANDBOX_ORG)
+    unreadable, victim = truth[3]["id"], truth[11]["id"]
+    fresh_sandbox.state.delete_order(SANDBOX_ORG, victim)
+    strip_id_of(client, "production_orders", unreadable)
+
+    for _ in range(2):  # every pass, not just the next one
+        result = run(organisation, client, Kind.PRODUCTION_FULL)
+        assert result.outcome == SyncRun.Outcome.PARTIAL, result.message
+    # The missing orders were looked up: the deleted one is gone, the unreadable one is still there.
+    assert ProductionOrder.objects.get(uphance_id=victim).removed_at is not None
+    assert ProductionOrder.objects.get(uphance_id=unreadable).removed_at is None
+    assert ProductionOrder.objects.filter(removed_at__isnull=False).count() == 1
+    assert not SyncIssue.objects.filter(record_type="removals").exists()
+
+
+def test_removals_that_cannot_be_checked_raise_a_lasting_visible_issue_saying_since_when(
+        organisation, fresh_sandbox, monkeypatch, logged_in_client):
+    monkeypatch.setattr("production.sync.engine.LOOKUP_CAP", 0)  # more missing orders than may be looked up
+    client = sandbox_client(fresh_sandbox)
+    run(organisation, client, Kind.PRODUCTION_FULL)
+    truth = fresh_sandbox.state.truth_production_orders(SANDBOX_ORG)
+    victim = truth[11]["id"]
+    fresh_sandbox.state.delete_order(SANDBOX_ORG, victim)
+    unreadable = strip_id_of(client, "production_orders", truth[3]["id"])
+
+    first = run(organisation, client, Kind.PRODUCTION_FULL)
+    second = run(organisation, client, Kind.PRODUCTION_FULL)
+
+    assert ProductionOrder.objects.get(uphance_id=victim).removed_at is None
+    assert "Removals are blocked" in second.message
+    blocked = SyncIssue.objects.get(record_type="removals", resolved_at__isnull=True)
+    assert blocked.occurrences == 2 and blocked.run_id == second.pk and first.pk != second.pk
+    since = f"{blocked.first_seen_at:%d %b %Y %H:%M} UTC"
+    assert blocked.reason.startswith(f"Removals blocked since {since}: 1 unreadable production order record")
+    assert "Removals blocked since" in logged_in_client.get("/sync/").content.decode()
+
+    unreadable["on"] = False  # the record can be read again
+    healed = run(organisation, client, Kind.PRODUCTION_FULL)
+    assert healed.removed == 1 and ProductionOrder.objects.get(uphance_id=victim).removed_at is not None
+    assert not SyncIssue.objects.filter(record_type="removals", resolved_at__isnull=True).exists()
