@@ -32,6 +32,7 @@ from production.sync.engine import PageWriter, pages_take, removals_settle
 from production.sync.log import (
     Counts,
     sync_issues_resolve_unseen,
+    sync_run_heartbeat,
     sync_run_progress,
 )
 from production.sync.models import SyncRun
@@ -99,6 +100,7 @@ def _still_there(lookup, ids: list[int], *, run: SyncRun) -> set[int]:
     """The ids `lookup(id)` still finds upstream (an unreadable answer counts as there)."""
     found = set()
     for uphance_id in ids:
+        sync_run_heartbeat(run=run)
         try:
             lookup(uphance_id)
         except uphance_errors.NotFound:
@@ -188,6 +190,7 @@ def _lookup_one_by_one(writer: PageWriter, *, organisation, client, run, ids: li
     gone = []
     sync_run_progress(run=run, pages=0, pages_total=len(ids))
     for number, uphance_id in enumerate(ids, start=1):
+        sync_run_heartbeat(run=run)
         try:
             order = client.sales_order(uphance_id)
         except uphance_errors.NotFound:

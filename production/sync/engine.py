@@ -26,6 +26,7 @@ from production.sync.signals import production_synced
 from .log import (
     Counts,
     SyncLocked,
+    SyncLockLost,
     sync_issue_record,
     sync_issues_resolve,
     sync_removals_blocked,
@@ -48,7 +49,7 @@ TRANSIENT = (
 LOOKUP_CAP = 200  # held records checked one by one when unreadable records without an id hide which are gone
 
 __all__ = [
-    "LOOKUP_CAP", "PRODUCTION_KINDS", "TRANSIENT", "PageWriter", "SyncLocked", "SyncPaused",
+    "LOOKUP_CAP", "PRODUCTION_KINDS", "TRANSIENT", "PageWriter", "SyncLockLost", "SyncLocked", "SyncPaused",
     "pages_take", "removals_settle", "sync_kinds", "sync_pass", "sync_pass_needs_uphance", "sync_run",
     "sync_uphance_client",
 ]
@@ -108,7 +109,8 @@ def sync_run(
     Raises SyncLocked when a run of the same kind is still going. A paused connection skips the run,
     an expired token marks the connection "reconnect needed", API errors fail the run with their
     message; with `raise_errors`, transient ones (TRANSIENT) are raised again after the run is closed,
-    so a task can retry. `work` runs instead of the registered pass (same lock, same log).
+    so a task can retry. A run whose lock another run took over stops at its next heartbeat and
+    closes failed, saying so, leaving the new holder's outcome alone. `work` runs instead of the registered pass (same lock, same log).
     """
     work = work or _pass_for(kind)
     run = sync_run_open(organisation=organisation, kind=kind, trigger=trigger, task_id=task_id, run_id=run_id)
@@ -121,6 +123,8 @@ def sync_run(
         sync_run_close(run=run, message=run.message or counts.summary())
     except SyncPaused as exc:
         sync_run_close(run=run, outcome=SyncRun.Outcome.SKIPPED, message=str(exc))
+    except SyncLockLost as exc:
+        sync_run_close(run=run, outcome=SyncRun.Outcome.FAILED, message=str(exc))
     except uphance_errors.AuthExpired as exc:
         uphance_connection_mark_reconnect_needed(organisation=organisation, message=str(exc))
         sync_run_close(run=run, outcome=SyncRun.Outcome.FAILED, message=f"Reconnect needed: {exc}")

@@ -25,6 +25,10 @@ class SyncLocked(Exception):
     """Another run of the same kind holds the organisation's lock."""
 
 
+class SyncLockLost(Exception):
+    """The run's lock was taken over by another run (this one looked dead): it must stop."""
+
+
 @dataclasses.dataclass
 class Counts:
     created: int = 0
@@ -88,13 +92,22 @@ def sync_run_open(
     return run
 
 
+def sync_run_heartbeat(*, run: SyncRun) -> None:
+    """Keep the run's lock alive; raises SyncLockLost when another run has taken it over."""
+    now = timezone.now()
+    held = SyncLock.objects.filter(organisation_id=run.organisation_id, kind=run.kind, run=run).update(heartbeat_at=now)
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=now)
+    run.heartbeat_at = now
+    if not held:
+        raise SyncLockLost(_lost_message(run))
+
+
 def sync_run_progress(
     *, run: SyncRun, counts: Counts | None = None, pages: int | None = None,
     pages_total: int | None = None, requests: int | None = None,
 ) -> None:
-    """Save progress (seen by the /sync/ page) and keep the lock alive."""
-    now = timezone.now()
-    fields = {"heartbeat_at": now}
+    """Save progress (seen by the /sync/ page) and keep the lock alive (SyncLockLost if it was taken over)."""
+    fields = {}
     if counts is not None:
         fields.update(dataclasses.asdict(counts))
     if pages is not None:
@@ -103,22 +116,41 @@ def sync_run_progress(
         fields["pages_total"] = pages_total
     if requests is not None:
         fields["requests"] = requests
-    SyncRun.objects.filter(pk=run.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(run, name, value)
-    SyncLock.objects.filter(organisation_id=run.organisation_id, kind=run.kind, run=run).update(heartbeat_at=now)
+    if fields:
+        SyncRun.objects.filter(pk=run.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(run, name, value)
+    sync_run_heartbeat(run=run)
+
+
+LOST = "This run lost its lock"
+
+
+def _lost_message(run: SyncRun) -> str:
+    holder = SyncLock.objects.filter(organisation_id=run.organisation_id, kind=run.kind).values_list("run_id", flat=True).first()
+    taker = f"run {holder}" if holder else "another run"
+    return (f"{LOST} to {taker} (its heartbeat looked stale) and stopped; "
+            "what it wrote is kept and that run's outcome stands.")
 
 
 def sync_run_close(*, run: SyncRun, outcome: str | None = None, message: str = "") -> SyncRun:
-    """Finish the run (succeeded, or partial when it recorded issues) and release the lock."""
+    """Finish the run (succeeded, or partial when it recorded issues) and release the lock.
+
+    A run whose lock was taken over meanwhile is closed as failed, saying so, whatever it was
+    about to report: the run holding the lock now reports for the kind.
+    """
     if outcome is None:
         outcome = SyncRun.Outcome.PARTIAL if run.issues else SyncRun.Outcome.SUCCEEDED
-    run.outcome = outcome
-    run.finished_at = timezone.now()
-    if message:
-        run.message = message[:5000]
-    run.save(update_fields=["outcome", "finished_at", "message"])
-    SyncLock.objects.filter(organisation_id=run.organisation_id, kind=run.kind, run=run).delete()
+    with transaction.atomic():
+        released = SyncLock.objects.filter(organisation_id=run.organisation_id, kind=run.kind, run=run).delete()[0]
+        if not released:
+            outcome = SyncRun.Outcome.FAILED
+            message = message if message.startswith(LOST) else _lost_message(run)
+        run.outcome = outcome
+        run.finished_at = timezone.now()
+        if message:
+            run.message = message[:5000]
+        run.save(update_fields=["outcome", "finished_at", "message"])
     logger.info("sync %s for organisation %s: %s %s", run.kind, run.organisation_id, outcome, run.message)
     return run
 

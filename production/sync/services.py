@@ -29,6 +29,7 @@ from .log import (
     sync_issue_record,
     sync_issues_resolve,
     sync_issues_resolve_unseen,
+    sync_run_heartbeat,
     sync_run_progress,
 )
 from .prefetch import prefetched
@@ -176,10 +177,15 @@ class _Lookups(PageWriter):
 
 
 def _lookup_orders(*, organisation, client, run, orders) -> _Lookups:
-    """Fetch held orders one by one (by number, the only per-order lookup), leaving the run's page progress alone."""
+    """Fetch held orders one by one (by number, the only per-order lookup), keeping the lock alive.
+
+    The run's page progress is left alone; the lock's heartbeat moves after every request.
+    """
     own = _Lookups(organisation=organisation, client=client, run=run)
     for order in orders:
         for page in client.production_order_pages(q=order.number, include_stages=True):
+            if run is not None:
+                sync_run_heartbeat(run=run)
             if any(e.record_id in (None, "") for e in page.errors):
                 own.ambiguous.add(order.uphance_id)
             page.records = [o for o in page.records if o.id == order.uphance_id]

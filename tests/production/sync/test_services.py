@@ -296,3 +296,75 @@ def test_removals_that_cannot_be_checked_raise_a_lasting_visible_issue_saying_si
     healed = run(organisation, client, Kind.PRODUCTION_FULL)
     assert healed.removed == 1 and ProductionOrder.objects.get(uphance_id=victim).removed_at is not None
     assert not SyncIssue.objects.filter(record_type="removals", resolved_at__isnull=True).exists()
+
+
+def slow_lookups(client, on_lookup):
+    """Call `on_lookup(n)` before the n-th one-by-one lookup of the open pass (a search by order number)."""
+    pages = client.production_order_pages
+    count = {"n": 0}
+
+    def watched(**kwargs):
+        if kwargs.get("q"):
+            count["n"] += 1
+            on_lookup(count["n"])
+        yield from pages(**kwargs)
+
+    client.production_order_pages = watched
+    return count
+
+
+def age_the_lock():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from production.sync.models import SyncLock
+
+    SyncLock.objects.update(heartbeat_at=timezone.now() - sync_log.LOCK_TTL - dt.timedelta(seconds=1))
+
+
+def test_the_open_pass_keeps_its_lock_alive_through_long_lookups(organisation, fresh_sandbox):
+    client = sandbox_client(fresh_sandbox)
+    run(organisation, client, Kind.PRODUCTION_FULL)
+    fresh_sandbox.state.advance(hours=24 * 60)  # many open orders moved on: the open pass looks them up
+    refused = []
+
+    def on_lookup(n):
+        if n == 1:
+            age_the_lock()  # as if the lookups so far had taken ten minutes
+        elif n == 2:
+            with pytest.raises(SyncLocked):  # a second worker finds the lock alive
+                sync_log.sync_run_open(organisation=organisation, kind=Kind.PRODUCTION_OPEN, trigger="schedule")
+            refused.append(n)
+
+    lookups = slow_lookups(client, on_lookup)
+    result = run(organisation, client, Kind.PRODUCTION_OPEN)
+
+    assert lookups["n"] >= 2 and refused == [2]
+    assert result.outcome == SyncRun.Outcome.SUCCEEDED, result.message
+
+
+def test_a_run_that_lost_its_lock_says_so_and_leaves_the_new_holders_outcome_alone(organisation, fresh_sandbox):
+    from production.sync.models import SyncLock
+
+    client = sandbox_client(fresh_sandbox)
+    run(organisation, client, Kind.PRODUCTION_FULL)
+    fresh_sandbox.state.advance(hours=24 * 60)
+    taker = {}
+
+    def on_lookup(n):
+        if n == 1:  # the lock looked dead: another worker took it over
+            age_the_lock()
+            taker["run"] = sync_log.sync_run_open(organisation=organisation, kind=Kind.PRODUCTION_OPEN, trigger="schedule")
+
+    lookups = slow_lookups(client, on_lookup)
+    first = run(organisation, client, Kind.PRODUCTION_OPEN)
+
+    assert lookups["n"] == 1  # it stopped at its next heartbeat
+    assert first.outcome == SyncRun.Outcome.FAILED
+    assert first.message.startswith(f"This run lost its lock to run {taker['run'].pk}")
+    taker["run"].refresh_from_db()
+    assert taker["run"].outcome == SyncRun.Outcome.RUNNING
+    assert SyncLock.objects.get().run_id == taker["run"].pk
+    first.refresh_from_db()
+    assert first.outcome == SyncRun.Outcome.FAILED  # not overwritten with "succeeded"
