@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from production.sync.models import SyncIssue, SyncLock, SyncRun
@@ -19,6 +19,9 @@ from production.sync.models import SyncIssue, SyncLock, SyncRun
 logger = logging.getLogger(__name__)
 
 LOCK_TTL = dt.timedelta(minutes=10)
+
+
+WORKER_STOPPED = "The worker stopped during this run."
 
 
 class SyncLocked(Exception):
@@ -48,23 +51,32 @@ class Counts:
         )
 
 
-def _lock_acquire(*, organisation, kind: str, run: SyncRun) -> bool:
+def _lock_acquire(*, organisation, kind: str, run: SyncRun, earlier: SyncRun | None = None) -> bool:
     now = timezone.now()
+    stopped = f"{WORKER_STOPPED} Run {run.pk} took over."
     try:
         with transaction.atomic():
             SyncLock.objects.create(organisation=organisation, kind=kind, run=run, acquired_at=now, heartbeat_at=now)
-        return True
+        taken = True
     except IntegrityError:
-        pass
-    # The holder may have died (worker killed): take a stale lock over, atomically.
-    taken = SyncLock.objects.filter(
-        organisation=organisation, kind=kind, heartbeat_at__lt=now - LOCK_TTL
-    ).update(run=run, acquired_at=now, heartbeat_at=now)
-    if taken:
-        SyncRun.objects.filter(organisation=organisation, kind=kind, outcome=SyncRun.Outcome.RUNNING).exclude(
-            pk=run.pk
-        ).update(outcome=SyncRun.Outcome.FAILED, finished_at=now, message="The worker stopped during this run.")
-    return bool(taken)
+        # The holder may have died: take over a stale lock, or one naming this run's own earlier
+        # attempt (Celery delivers a killed worker's task again with the same run id), atomically.
+        dead = Q(heartbeat_at__lt=now - LOCK_TTL)
+        if earlier is not None:
+            dead |= Q(run=earlier)
+        taken = bool(
+            SyncLock.objects.filter(dead, organisation=organisation, kind=kind)
+            .update(run=run, acquired_at=now, heartbeat_at=now)
+        )
+        if taken:
+            SyncRun.objects.filter(organisation=organisation, kind=kind, outcome=SyncRun.Outcome.RUNNING).exclude(
+                pk=run.pk
+            ).update(outcome=SyncRun.Outcome.FAILED, finished_at=now, message=stopped)
+    if taken and earlier is not None:
+        SyncRun.objects.filter(pk=earlier.pk, outcome=SyncRun.Outcome.RUNNING).update(
+            outcome=SyncRun.Outcome.FAILED, finished_at=now, message=stopped
+        )
+    return taken
 
 
 def sync_run_open(
@@ -72,18 +84,24 @@ def sync_run_open(
 ) -> SyncRun:
     """Start a run of `kind`, holding the organisation's lock for it; raises SyncLocked if held.
 
-    `run_id` names a run queued earlier (shown as queued on the sync page until now).
+    `run_id` names a run queued earlier (shown as queued on the sync page until now). When that run
+    has started already, this is its task delivered again after its worker died (acks_late): the
+    earlier attempt is recorded as failed ("the worker stopped") and a new run takes its lock over.
     """
     run = SyncRun.objects.filter(pk=run_id, organisation=organisation).first() if run_id else None
+    earlier = None
+    if run is not None and run.outcome != SyncRun.Outcome.QUEUED:
+        earlier, run = run, None
     if run is None:
-        run = SyncRun.objects.create(organisation=organisation, kind=kind, trigger=trigger, task_id=task_id or "")
+        run = SyncRun.objects.create(organisation=organisation, kind=kind, trigger=earlier.trigger if earlier else trigger,
+                                     task_id=task_id or "")
     else:
         run.outcome = SyncRun.Outcome.RUNNING
         run.started_at = run.heartbeat_at = timezone.now()
         run.resumes_at = None
         run.task_id = task_id or run.task_id
         run.save(update_fields=["outcome", "started_at", "heartbeat_at", "resumes_at", "task_id"])
-    if not _lock_acquire(organisation=organisation, kind=kind, run=run):
+    if not _lock_acquire(organisation=organisation, kind=kind, run=run, earlier=earlier):
         run.outcome = SyncRun.Outcome.SKIPPED
         run.finished_at = timezone.now()
         run.message = "Another run of this kind was still going; this one was skipped."

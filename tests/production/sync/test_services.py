@@ -368,3 +368,22 @@ def test_a_run_that_lost_its_lock_says_so_and_leaves_the_new_holders_outcome_alo
     assert SyncLock.objects.get().run_id == taker["run"].pk
     first.refresh_from_db()
     assert first.outcome == SyncRun.Outcome.FAILED  # not overwritten with "succeeded"
+
+
+def test_a_task_delivered_again_takes_over_the_lock_its_killed_run_left(organisation):
+    from production.sync.models import SyncLock
+
+    queued = SyncRun.objects.create(organisation=organisation, kind=Kind.PRODUCTION_NEW, trigger="schedule",
+                                    outcome=SyncRun.Outcome.QUEUED)
+    first = sync_log.sync_run_open(organisation=organisation, kind=Kind.PRODUCTION_NEW, trigger="schedule",
+                                   run_id=queued.pk)
+    # Its worker is SIGKILLed; Celery delivers the same message (same run id) again at once.
+    second = sync_log.sync_run_open(organisation=organisation, kind=Kind.PRODUCTION_NEW, trigger="schedule",
+                                    run_id=queued.pk)
+
+    first.refresh_from_db()
+    assert first.outcome == SyncRun.Outcome.FAILED
+    assert first.message == f"The worker stopped during this run. Run {second.pk} took over."
+    assert second.pk != first.pk and SyncLock.objects.get().run_id == second.pk
+    with pytest.raises(SyncLocked):  # any other run still waits for the live holder
+        sync_log.sync_run_open(organisation=organisation, kind=Kind.PRODUCTION_NEW, trigger="schedule")
