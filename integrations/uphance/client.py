@@ -634,6 +634,11 @@ class UphanceClient:
                 reauthenticated = True
                 self._renew()
                 continue
+            if status == 429:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self._utcnow())
+                if retry_after is not None and retry_after > self.max_retry_after:
+                    # Retrying sooner would land inside the ban window: stop now, the caller waits.
+                    raise RateLimited(retry_after)
             if status == 429 or (status >= 500 and idempotent):
                 if attempt >= self.max_retries:
                     if status == 429:

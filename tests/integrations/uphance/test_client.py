@@ -457,12 +457,11 @@ def test_pages_are_fetched_lazily_one_at_a_time(rsps, make_client):
     ("retry_after", "slept"),
     [
         ("7", 7.0),
-        ("120", 60.0),  # capped at max_retry_after
+        ("60", 60.0),  # up to max_retry_after the client waits itself
         (format_datetime(NOW + timedelta(seconds=30), usegmt=True), 30.0),
-        (format_datetime(NOW + timedelta(minutes=10), usegmt=True), 60.0),
         (format_datetime(NOW - timedelta(minutes=1), usegmt=True), 0.0),
     ],
-    ids=["seconds", "seconds-capped", "http-date", "http-date-capped", "http-date-past"],
+    ids=["seconds", "seconds-at-the-cap", "http-date", "http-date-past"],
 )
 def test_429_waits_for_retry_after(rsps, make_client, fake_time, retry_after, slept):
     rsps.get(PRODUCTION_ORDERS, status=429, headers={"Retry-After": retry_after})
@@ -472,6 +471,22 @@ def test_429_waits_for_retry_after(rsps, make_client, fake_time, retry_after, sl
 
     assert [o.id for o in orders] == [1]
     assert fake_time.sleeps == [pytest.approx(slept)]
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "seconds"),
+    [("600", 600.0), ("61", 61.0), (format_datetime(NOW + timedelta(minutes=10), usegmt=True), 600.0)],
+    ids=["ten-minutes", "just-past-the-cap", "http-date"],
+)
+def test_429_asking_to_wait_past_the_cap_is_rate_limited_at_once(rsps, make_client, fake_time, retry_after, seconds):
+    rsps.get(PRODUCTION_ORDERS, status=429, headers={"Retry-After": retry_after})
+    rsps.get(PRODUCTION_ORDERS, json=orders_page([1]))
+
+    with pytest.raises(RateLimited) as caught:
+        list(make_client(max_retry_after=60.0).production_orders())
+
+    assert caught.value.retry_after == pytest.approx(seconds)
+    assert len(rsps.calls) == 1 and fake_time.sleeps == []  # no retry inside the ban window
 
 
 def test_429_without_retry_after_backs_off(rsps, make_client, fake_time):

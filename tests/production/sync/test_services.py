@@ -86,7 +86,7 @@ def test_removals_are_marked_after_a_complete_full_pass_only(organisation, fresh
 
 def test_faults_at_a_high_rate_still_end_in_the_same_data(organisation, fresh_sandbox):
     fresh_sandbox.state.set_faults(fault_rate=0.35)
-    client = sandbox_client(fresh_sandbox, max_retries=12, max_retry_after=0.2, sleep=lambda s: None)
+    client = sandbox_client(fresh_sandbox, max_retries=12, max_retry_after=2, sleep=lambda s: None)
     result = run(organisation, client, Kind.PRODUCTION_FULL)
     fresh_sandbox.state.set_faults(fault_rate=0.0)
     assert result.outcome == SyncRun.Outcome.SUCCEEDED, result.message

@@ -7,10 +7,11 @@ from django.core.management.base import CommandError
 from django_celery_beat.models import PeriodicTask
 
 from accounts.models import UphanceConnection
+from integrations.uphance.errors import RateLimited, ServerError
 from production.models import ProductionOrder
 from production.sync.models import SyncRun
 from production.sync.schedule import sync_schedule_ensure
-from production.sync.tasks import sync_dispatch, sync_task
+from production.sync.tasks import retry_countdown, sync_dispatch, sync_task
 from tests.support.sandbox import SANDBOX_ORG, sandbox_client
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +114,43 @@ def test_one_dispatcher_serves_every_kind_beat_runs():
     rows = PeriodicTask.objects.filter(name__in=names)
     assert rows.count() == len(names)
     assert set(rows.values_list("task", flat=True)) == {"production.sync.tasks.sync_dispatch"}
+
+
+def banned_pass(*, organisation, client, run, progress):
+    raise RateLimited(600.0)
+
+
+def test_a_rate_limit_past_the_clients_cap_retries_the_task_after_it_and_the_sync_page_says_when(
+        organisation, settings, monkeypatch, logged_in_client):
+    from celery.exceptions import Retry
+    from django.utils import timezone
+
+    UphanceConnection.objects.create(organisation=organisation, api_url="http://127.0.0.1:9",
+                                     uphance_organisation_id=SANDBOX_ORG, access_token="t")
+    settings.SEAMLINE_SYNC_PASSES = {**settings.SEAMLINE_SYNC_PASSES, "seasons": f"{__name__}.banned_pass"}
+    retried = {}
+
+    def retry(**kwargs):
+        retried.update(kwargs)
+        return Retry()
+
+    monkeypatch.setattr(sync_task, "retry", retry)
+    with pytest.raises(Retry):
+        sync_task.run(organisation.pk, "seasons", "schedule", None)
+
+    failed = SyncRun.objects.get(outcome="failed")
+    assert "Retry-After: 600" in failed.message
+    later = SyncRun.objects.get(outcome="queued")
+    assert retried["countdown"] == 600
+    assert retried["args"] == [organisation.pk, "seasons", "schedule", later.pk]
+    assert abs((later.resumes_at - timezone.now()).total_seconds() - 600) < 30
+    page = logged_in_client.get("/sync/").content.decode()
+    assert f'data-resumes-at="{later.resumes_at.isoformat()}"' in page and "resumes at" in page
+
+
+@pytest.mark.parametrize(("exc", "retries", "low", "high"), [
+    (ServerError(503), 0, 22, 30), (ServerError(503), 2, 90, 120), (ServerError(503), 9, 675, 900),
+    (RateLimited(None), 0, 22, 30), (RateLimited(5.0), 0, 22, 30), (RateLimited(3600.0), 0, 3600, 3600),
+])
+def test_the_retry_countdown_backs_off_or_waits_as_long_as_the_api_asked(exc, retries, low, high):
+    assert low <= retry_countdown(exc, retries) <= high
