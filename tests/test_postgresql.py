@@ -21,6 +21,7 @@ MODULES = [
     "tests/production/sync/test_views.py",
     "tests/production/sync/test_webhooks.py",
     "tests/production/sync/test_engine.py",
+    "tests/production/sync/test_upsert.py",
     "tests/production/test_migrations.py",
     "tests/board/test_selectors.py",
     "tests/board/test_views.py",
