@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation, UphanceConnection
 from integrations.numbers import ascii_int
+from production.models import ProductionOrder
 
-from .models import WebhookEvent
-from .tasks import production_order_refresh_queue
+from .models import SyncRun, WebhookEvent
+from .tasks import production_order_refresh_queue, sync_queue
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,8 @@ def uphance_webhook(request, secret):
 
 
 def uphance_webhook_receive(*, organisation: Organisation, body: bytes, event: str, order_id: int | None) -> str:
-    """Record one webhook delivery once; a receiving ticket refreshes its production order.
+    """Record one webhook delivery once; a receiving ticket refreshes its production order (or, for
+    an order not held yet, queues the new-orders pass).
 
     Returns "duplicate" for a delivery seen before, "queued" when a refresh was started,
     "ignored" otherwise (unknown events, missing ids, no usable connection).
@@ -108,6 +110,11 @@ def uphance_webhook_receive(*, organisation: Organisation, body: bytes, event: s
     connection = UphanceConnection.objects.filter(organisation=organisation).first()
     if order_id is None or connection is None or not connection.is_usable:
         return "ignored"
-    production_order_refresh_queue(organisation=organisation, uphance_order_id=order_id)
+    if ProductionOrder.objects.filter(organisation=organisation, uphance_id=order_id).exists():
+        production_order_refresh_queue(organisation=organisation, uphance_order_id=order_id)
+    else:
+        # An order Seamline does not hold is new: the new-orders pass fetches it, as a locked, logged
+        # run, once for however many such webhooks arrive before it starts.
+        sync_queue(organisation=organisation, kind=SyncRun.Kind.PRODUCTION_NEW, trigger=SyncRun.Trigger.WEBHOOK)
     WebhookEvent.objects.filter(pk=record.pk).update(handled=True)
     return "queued"

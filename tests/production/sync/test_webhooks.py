@@ -5,9 +5,12 @@ from django.test import Client
 
 from accounts.models import UphanceConnection
 from accounts.services import uphance_connect, uphance_disconnect
-from production.sync.models import WebhookEvent
+from production.models import ProductionOrder
+from production.sync.engine import sync_run
+from production.sync.models import SyncRun, WebhookEvent
 from tests.accounts.conftest import SOLO
-from tests.support.factories import OrganisationFactory
+from tests.support.factories import OrganisationFactory, ProductionOrderFactory
+from tests.support.sandbox import SANDBOX_ORG, sandbox_client
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +29,15 @@ def refreshes(monkeypatch):
     return calls
 
 
+HELD = (20123, 777, 2, 2**63 - 1)  # the production orders these tests' tickets are about
+
+
 @pytest.fixture
 def hook(organisation, sandbox_server):
     """POST a JSON body to the organisation's webhook URL, as Uphance does: no login, no CSRF token."""
     uphance_connect(api_url=sandbox_server.url, **SOLO)
+    for uphance_id in HELD:
+        ProductionOrderFactory(organisation=organisation, uphance_id=uphance_id, number=f"PO-{uphance_id}")
     secret = UphanceConnection.objects.get(organisation=organisation).webhook_secret
     anonymous = Client(enforce_csrf_checks=True)
 
@@ -97,6 +105,7 @@ def test_the_secret_names_the_organisation(hook, organisation, refreshes, sandbo
     other_connection = UphanceConnection.objects.create(
         organisation=other, api_url=sandbox_server.url, uphance_organisation_id=1, access_token="t"
     )
+    ProductionOrderFactory(organisation=other, uphance_id=1)
 
     hook(ticket(production_order_id=1), to=other_connection.webhook_secret)
     hook(ticket(production_order_id=2))
@@ -152,3 +161,27 @@ def test_a_body_over_the_size_cap_is_refused_unread(hook, refreshes):
                                 "receiving_ticket": {"production_order_id": 1}}))
     assert response.status_code == 400 and "larger than 64 KiB" in response.content.decode()
     assert refreshes == [] and not WebhookEvent.objects.exists()
+
+
+def test_webhooks_for_orders_not_held_queue_one_locked_logged_new_orders_run(
+        organisation, fresh_sandbox, settings, django_capture_on_commit_callbacks):
+    settings.UPHANCE_MAX_REQUESTS_PER_SECOND = 0
+    uphance_connect(api_url=fresh_sandbox.url, **SOLO)
+    secret = UphanceConnection.objects.get(organisation=organisation).webhook_secret
+    sync_run(organisation=organisation, kind=SyncRun.Kind.PRODUCTION_FULL, client=sandbox_client(fresh_sandbox))
+    new_ids = fresh_sandbox.state.add_orders(SANDBOX_ORG, 10)
+    fresh_sandbox.state.clear_request_log()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = [
+            Client().post(f"/webhooks/uphance/{secret}/", data=json.dumps(ticket(production_order_id=i, ticket_id=i)),
+                          content_type="application/json")
+            for i in new_ids
+        ]
+
+    assert [a.json() for a in answers] == [{"status": "queued"}] * 10
+    run = SyncRun.objects.get(kind=SyncRun.Kind.PRODUCTION_NEW)  # one run for the ten, in the log
+    assert (run.trigger, run.outcome, run.created) == ("webhook", "succeeded", 10)
+    listings = [path for _, path, _ in fresh_sandbox.state.request_log if path == "/production_orders"]
+    assert listings == ["/production_orders"]  # one page of new orders, not one listing per webhook
+    assert set(new_ids) <= set(ProductionOrder.objects.values_list("uphance_id", flat=True))
