@@ -227,9 +227,48 @@ def membership_admin_ensure(*, user, organisation: Organisation) -> Membership:
     return membership
 
 
+def _stored_tokens(connection: UphanceConnection) -> Tokens:
+    return Tokens(
+        access_token=connection.access_token,
+        refresh_token=connection.refresh_token or None,
+        expires_at=connection.expires_at,
+    )
+
+
+def uphance_tokens_refresh(*, organisation: Organisation, stale: Tokens, grant) -> Tokens:
+    """Refresh the connection's tokens, one process at a time; the tokens to go on with.
+
+    The connection row is locked (select_for_update) while refreshing, so two workers never spend
+    the same refresh token (an OAuth server that rotates them refuses the second). A worker that
+    waited finds the tokens the other one stored and uses them; before giving up on a refused grant,
+    the tokens are read once more in case another process stored new ones meanwhile.
+    """
+    with transaction.atomic():
+        connection = UphanceConnection.objects.select_for_update().filter(organisation=organisation).first()
+        if connection is None:
+            raise UphanceNotConnected(f"Uphance is not connected for {organisation}; an admin needs to connect it.")
+        stored = _stored_tokens(connection)
+        if _newer(stored, stale):
+            return stored
+        try:
+            return grant(stored)  # on_tokens saves the new tokens inside this transaction
+        except AuthExpired as exc:
+            refused = exc
+    connection = UphanceConnection.objects.filter(organisation=organisation).first()
+    if connection is not None and _newer(_stored_tokens(connection), stale):
+        return _stored_tokens(connection)
+    raise refused
+
+
+def _newer(stored: Tokens, stale: Tokens) -> bool:
+    """Another process stored other tokens than the ones that failed, and they have not expired."""
+    return bool(stored.access_token) and stored.access_token != stale.access_token and not stored.expired(timezone.now())
+
+
 def uphance_client_for(*, organisation: Organisation) -> UphanceClient:
-    """A client on the organisation's stored tokens; renewed tokens are saved as they come, and a
-    token that can no longer be refreshed marks the connection "reconnect needed".
+    """A client on the organisation's stored tokens; renewed tokens are saved as they come (one
+    refresh at a time per connection), and a token that can no longer be refreshed marks the
+    connection "reconnect needed".
 
     Raises UphanceNotConnected (an AuthExpired) when there is no usable connection.
     """
@@ -237,17 +276,13 @@ def uphance_client_for(*, organisation: Organisation) -> UphanceClient:
     if connection is None or not connection.is_usable:
         state = connection.get_status_display().lower() if connection else "not connected"
         raise UphanceNotConnected(f"Uphance is {state} for {organisation}; an admin needs to connect it.")
-    tokens = Tokens(
-        access_token=connection.access_token,
-        refresh_token=connection.refresh_token or None,
-        expires_at=connection.expires_at,
-    )
     return UphanceClient(
         connection.api_url,
-        tokens=tokens,
+        tokens=_stored_tokens(connection),
         organisation_id=connection.uphance_organisation_id,
         timeout=settings.UPHANCE_TIMEOUT_SECONDS,
         max_requests_per_second=settings.UPHANCE_MAX_REQUESTS_PER_SECOND,
         on_tokens=lambda new: uphance_connection_tokens_save(organisation=organisation, tokens=new),
         on_auth_expired=lambda exc: uphance_connection_mark_reconnect_needed(organisation=organisation, message=str(exc)),
+        on_refresh=lambda stale, grant: uphance_tokens_refresh(organisation=organisation, stale=stale, grant=grant),
     )

@@ -31,6 +31,7 @@ MODULES = [
     "tests/customers/test_demand.py",
     "tests/customers/shipup/test_services.py",
     "tests/accounts/test_isolation.py",
+    "tests/accounts/test_token_refresh.py",
 ]
 
 

@@ -116,6 +116,12 @@ class UphanceClient:
     receives the new ones so the caller can persist them, and the current organisation is set
     again because Uphance keeps it per token. `on_auth_expired(exc)` hears once of every
     AuthExpired the client raises (the token is gone and cannot be refreshed).
+
+    `on_refresh(stale, grant)` wraps each refresh the client needs: the caller may serialise
+    refreshes of one connection across processes and hand back tokens another process got
+    meanwhile, or call `grant(tokens)` to run the refresh grant with `tokens`; the client goes
+    on with the tokens it returns. (An OAuth server that rotates refresh tokens refuses a
+    refresh token used twice, so two workers must not both use it.)
     """
 
     bulk_ids_per_request = 100
@@ -133,6 +139,7 @@ class UphanceClient:
         page_cap: int = 10_000,
         on_tokens: Callable[[Tokens], None] | None = None,
         on_auth_expired: Callable[[AuthExpired], None] | None = None,
+        on_refresh: Callable[[Tokens, Callable[[Tokens], Tokens]], Tokens] | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -149,6 +156,7 @@ class UphanceClient:
         self.page_cap = page_cap
         self.on_tokens = on_tokens
         self.on_auth_expired = on_auth_expired
+        self.on_refresh = on_refresh
         self.session = session or requests.Session()
         self.session.headers.update(
             {"Accept": "application/json", "User-Agent": USER_AGENT}
@@ -672,6 +680,15 @@ class UphanceClient:
         """Refresh the token (which sets the current organisation again) or raise AuthExpired."""
         self._renewing = True
         try:
-            self.refresh_tokens()
+            if self.on_refresh is None:
+                self.refresh_tokens()
+            else:
+                stale = self.tokens or Tokens(access_token="")
+                self.tokens = self.on_refresh(stale, self._grant_with)
         finally:
             self._renewing = False
+
+    def _grant_with(self, tokens: Tokens) -> Tokens:
+        """The refresh grant with `tokens` (for on_refresh); AuthExpired is left to the caller to report."""
+        self.tokens = tokens
+        return self._refresh_grant()

@@ -189,6 +189,21 @@ def test_on_auth_expired_is_not_told_of_a_refresh_that_worked(rsps, make_client)
     assert heard == []
 
 
+def test_on_refresh_may_hand_back_tokens_another_process_refreshed(rsps, make_client):
+    rsps.get(PRODUCTION_ORDERS, status=401)
+    rsps.get(PRODUCTION_ORDERS, json=orders_page([1]))
+    asked = []
+
+    def on_refresh(stale, grant):
+        asked.append(stale.access_token)
+        return Tokens("tok-from-elsewhere", "ref-from-elsewhere", None)
+
+    client = make_client(on_refresh=on_refresh)
+    assert [o.id for o in client.production_orders()] == [1]
+    assert asked == ["tok-1"] and len(rsps.calls) == 2  # no refresh grant sent
+    assert rsps.calls[1].request.headers["Authorization"] == "Bearer tok-from-elsewhere"
+
+
 def test_401_again_after_a_refresh_is_auth_expired(rsps, make_client):
     rsps.get(PRODUCTION_ORDERS, status=401)
     rsps.post(TOKEN, json={"access_token": "tok-2", "expires_in": 3600})
