@@ -86,7 +86,8 @@ def uphance_webhook(request, secret):
         return HttpResponseBadRequest(str(exc), content_type="text/plain")
     outcome = uphance_webhook_receive(organisation=connection.organisation, body=request.body, event=event,
                                       order_id=order_id)
-    logger.info("Uphance webhook %s for %s: %s", event, connection.organisation, outcome)
+    # The event is the sender's text: repr keeps a newline in it from forging a log line.
+    logger.info("Uphance webhook %r for %s: %s", event, connection.organisation, outcome)
     return JsonResponse({"status": outcome}, status=202 if outcome == "queued" else 200)
 
 

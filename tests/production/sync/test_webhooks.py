@@ -1,4 +1,7 @@
 import json
+import logging
+import runpy
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -185,3 +188,54 @@ def test_webhooks_for_orders_not_held_queue_one_locked_logged_new_orders_run(
     listings = [path for _, path, _ in fresh_sandbox.state.request_log if path == "/production_orders"]
     assert listings == ["/production_orders"]  # one page of new orders, not one listing per webhook
     assert set(new_ids) <= set(ProductionOrder.objects.values_list("uphance_id", flat=True))
+
+
+def test_the_event_is_logged_as_a_quoted_string_so_a_newline_cannot_forge_a_line(hook, caplog):
+    caplog.set_level(logging.INFO, logger="production.sync.webhooks")
+    hook({"event": "receiving_ticket_update\n2026-12-01 09:00:00 INFO accounts: admin logged in",
+          "receiving_ticket": {"id": 1, "production_order_id": 20123}})
+
+    line = next(r.getMessage() for r in caplog.records if r.name == "production.sync.webhooks")
+    assert "\n" not in line
+    assert line.startswith("Uphance webhook 'receiving_ticket_update\\n2026-12-01 09:00:00 INFO accounts")
+
+
+@pytest.mark.parametrize("body", [b"not json", b'{"event": "receiving_ticket_update", '
+                                               b'"receiving_ticket": {"production_order_id": 1e30}}'])
+def test_request_log_lines_never_show_the_webhook_secret(hook, caplog, body):
+    caplog.set_level(logging.INFO)
+    assert hook(body).status_code == 400
+    wrong = hook(ticket(), to=hook.secret[:-4] + "AAAA")  # a near miss: 404
+    assert wrong.status_code == 404
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "django.request"]
+    assert lines == ["Bad Request: /webhooks/uphance/***/", "Not Found: /webhooks/uphance/***/"]
+    assert hook.secret not in caplog.text and hook.secret[:-4] not in caplog.text
+
+
+def test_gunicorn_access_lines_mask_the_webhook_secret():
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+    from gunicorn.util import load_class
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parents[3] / "gunicorn.conf.py"))
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    logger = load_class(conf["logger_class"], section="gunicorn.loggers")(cfg)
+    logger.setup(cfg)  # as on a reload
+    lines = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    logger.access_log.addHandler(handler)
+    secret = "s3cr3t-" + "x" * 40
+    environ = {"REQUEST_METHOD": "POST", "RAW_URI": f"/webhooks/uphance/{secret}/", "PATH_INFO": f"/webhooks/uphance/{secret}/",
+               "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.0.0.7", "HTTP_REFERER": f"https://x.test/webhooks/uphance/{secret}/"}
+
+    logger.access(SimpleNamespace(status="202 Accepted", sent=21, headers=[]), SimpleNamespace(headers=[]), environ,
+                  dt.timedelta(milliseconds=12))
+
+    assert len(lines) == 1 and secret not in lines[0]
+    assert '"POST /webhooks/uphance/***/ HTTP/1.1" 202 21 "https://x.test/webhooks/uphance/***/"' in lines[0]
+    assert [type(f).__name__ for f in logger.access_log.filters] == ["WebhookSecretFilter"]
