@@ -16,10 +16,12 @@ COPY config ./config
 COPY accounts ./accounts
 COPY production ./production
 COPY customers ./customers
+COPY board ./board
+COPY summaries ./summaries
 COPY integrations ./integrations
 RUN pip install .
 
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 COPY templates ./templates
 COPY static ./static
 

@@ -227,38 +227,48 @@ def membership_admin_ensure(*, user, organisation: Organisation) -> Membership:
     return membership
 
 
-class _ConnectionClient(UphanceClient):
-    """The client of one stored connection: an AuthExpired marks the connection reconnect_needed.
+def _stored_tokens(connection: UphanceConnection) -> Tokens:
+    return Tokens(
+        access_token=connection.access_token,
+        refresh_token=connection.refresh_token or None,
+        expires_at=connection.expires_at,
+    )
 
-    `_send` is the one place the client raises AuthExpired for a request (after trying a refresh).
+
+def uphance_tokens_refresh(*, organisation: Organisation, stale: Tokens, grant) -> Tokens:
+    """Refresh the connection's tokens, one process at a time; the tokens to go on with.
+
+    The connection row is locked (select_for_update) while refreshing, so two workers never spend
+    the same refresh token (an OAuth server that rotates them refuses the second). A worker that
+    waited finds the tokens the other one stored and uses them; before giving up on a refused grant,
+    the tokens are read once more in case another process stored new ones meanwhile.
     """
-
-    def __init__(self, *args, organisation: Organisation, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._organisation = organisation
-
-    def _auth_expired(self, exc: AuthExpired) -> None:
-        if not getattr(exc, "_seamline_marked", False):
-            exc._seamline_marked = True
-            uphance_connection_mark_reconnect_needed(organisation=self._organisation, message=str(exc))
-
-    def _send(self, *args, **kwargs):
+    with transaction.atomic():
+        connection = UphanceConnection.objects.select_for_update().filter(organisation=organisation).first()
+        if connection is None:
+            raise UphanceNotConnected(f"Uphance is not connected for {organisation}; an admin needs to connect it.")
+        stored = _stored_tokens(connection)
+        if _newer(stored, stale):
+            return stored
         try:
-            return super()._send(*args, **kwargs)
+            return grant(stored)  # on_tokens saves the new tokens inside this transaction
         except AuthExpired as exc:
-            self._auth_expired(exc)
-            raise
+            refused = exc
+    connection = UphanceConnection.objects.filter(organisation=organisation).first()
+    if connection is not None and _newer(_stored_tokens(connection), stale):
+        return _stored_tokens(connection)
+    raise refused
 
-    def refresh_tokens(self) -> Tokens:
-        try:
-            return super().refresh_tokens()
-        except AuthExpired as exc:
-            self._auth_expired(exc)
-            raise
+
+def _newer(stored: Tokens, stale: Tokens) -> bool:
+    """Another process stored other tokens than the ones that failed, and they have not expired."""
+    return bool(stored.access_token) and stored.access_token != stale.access_token and not stored.expired(timezone.now())
 
 
 def uphance_client_for(*, organisation: Organisation) -> UphanceClient:
-    """A client on the organisation's stored tokens; renewed tokens are saved as they come.
+    """A client on the organisation's stored tokens; renewed tokens are saved as they come (one
+    refresh at a time per connection), and a token that can no longer be refreshed marks the
+    connection "reconnect needed".
 
     Raises UphanceNotConnected (an AuthExpired) when there is no usable connection.
     """
@@ -266,17 +276,13 @@ def uphance_client_for(*, organisation: Organisation) -> UphanceClient:
     if connection is None or not connection.is_usable:
         state = connection.get_status_display().lower() if connection else "not connected"
         raise UphanceNotConnected(f"Uphance is {state} for {organisation}; an admin needs to connect it.")
-    tokens = Tokens(
-        access_token=connection.access_token,
-        refresh_token=connection.refresh_token or None,
-        expires_at=connection.expires_at,
-    )
-    return _ConnectionClient(
+    return UphanceClient(
         connection.api_url,
-        organisation=organisation,
-        tokens=tokens,
+        tokens=_stored_tokens(connection),
         organisation_id=connection.uphance_organisation_id,
         timeout=settings.UPHANCE_TIMEOUT_SECONDS,
         max_requests_per_second=settings.UPHANCE_MAX_REQUESTS_PER_SECOND,
         on_tokens=lambda new: uphance_connection_tokens_save(organisation=organisation, tokens=new),
+        on_auth_expired=lambda exc: uphance_connection_mark_reconnect_needed(organisation=organisation, message=str(exc)),
+        on_refresh=lambda stale, grant: uphance_tokens_refresh(organisation=organisation, stale=stale, grant=grant),
     )

@@ -7,5 +7,5 @@ class CustomersConfig(AppConfig):
 
     def ready(self):
         # Shipup's models live with the rest of its Django side (they keep the app label "customers").
-        from . import signals  # noqa: F401
+        from . import receivers  # noqa: F401
         from .shipup import models  # noqa: F401

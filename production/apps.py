@@ -6,6 +6,7 @@ class ProductionConfig(AppConfig):
     verbose_name = "Production"
 
     def ready(self):
-        # The sync's models live with their code in production.sync (they keep the app label "production").
-        from .forecasts import receivers  # noqa: F401
-        from .sync import models, signals  # noqa: F401
+        # The sync's models live with their code in production.sync (they keep the app label "production");
+        # its receivers import its tasks, so every worker knows the sync's task names.
+        from .forecasts import receivers as forecast_receivers  # noqa: F401
+        from .sync import models, receivers  # noqa: F401

@@ -19,6 +19,10 @@ MODULES = [
     "tests/production/sync/test_services.py",
     "tests/production/sync/test_seed_examples.py",
     "tests/production/sync/test_views.py",
+    "tests/production/sync/test_webhooks.py",
+    "tests/production/sync/test_engine.py",
+    "tests/production/sync/test_upsert.py",
+    "tests/production/test_migrations.py",
     "tests/board/test_selectors.py",
     "tests/board/test_views.py",
     "tests/board/test_timelines.py",
@@ -34,6 +38,7 @@ MODULES = [
     "tests/accounts/test_isolation.py",
     "tests/test_migrations.py",
     "tests/accounts/test_switch.py",
+    "tests/accounts/test_token_refresh.py",
 ]
 
 

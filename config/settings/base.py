@@ -169,6 +169,21 @@ UPHANCE_MAX_REQUESTS_PER_SECOND = env.float("UPHANCE_MAX_REQUESTS_PER_SECOND", d
 UPHANCE_TIMEOUT_SECONDS = env.float("UPHANCE_TIMEOUT_SECONDS", default=30.0)
 # Webhooks: each organisation has its own secret URL (UphanceConnection.webhook_secret).
 
+# The sync engine's registry (production.sync.engine): each kind of SyncRun and the pass that runs it.
+# Config is the one place that names every app: production's sync knows no customers code.
+SEAMLINE_SYNC_PASSES = {
+    "production_full": "production.sync.services.production_full",
+    "production_new": "production.sync.services.production_new",
+    "production_open": "production.sync.services.production_open",
+    "production_stages": "production.sync.services.production_stages",
+    "seasons": "production.sync.services.seasons_pass",
+    "customers": "customers.services.sync.customers_pass",
+    "sales_orders_full": "customers.services.sync.sales_orders_full",
+    "sales_orders_new": "customers.services.sync.sales_orders_new",
+    "sales_orders_open": "customers.services.sync.sales_orders_open",
+    "shipup_push": "customers.shipup.services.shipup_push_pass",
+}
+
 # Shipup: off until its key is set.
 SHIPUP_API_URL = env("SHIPUP_API_URL", default="https://api.shipup.co")
 SHIPUP_API_KEY = env("SHIPUP_API_KEY", default="")
@@ -229,7 +244,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # The secret of a webhook URL never reaches a log line (django.request names the path of errors).
+    "filters": {"webhook_secret": {"()": "production.sync.logfilter.WebhookSecretFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["webhook_secret"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    "loggers": {
+        "urllib3": {"level": "WARNING"},
+        "django.request": {"filters": ["webhook_secret"]},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -1,7 +1,7 @@
 """Links the units customers ordered to the open production that will supply them, and flags what is at risk.
 
-`demand_links_rebuild(organisation=…)` recomputes every DemandLink of an organisation in bulk;
-it runs after each sales-order sync and should run after each production sync.
+`demand_links_rebuild(organisation=…)` recomputes every DemandLink of an organisation in bulk and
+sends `demand_relinked`; it runs after each sales-order sync and after each production sync.
 
 Rules
 - Demand: each size (SalesOrderQuantity) with units > 0 of an open sales order (not cancelled
@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation
 from customers.models import DemandLink, SalesOrder, SalesOrderQuantity
+from customers.signals import demand_relinked
 from production.models import LineQuantity, ProductionOrder
 from production.rules import expected_date, orders_open, organisation_today
 
@@ -198,6 +199,7 @@ def demand_links_rebuild(*, organisation, now: dt.datetime | None = None) -> int
         DemandLink.objects.filter(organisation=organisation).delete()
         DemandLink.objects.bulk_create(links, batch_size=BATCH)
         sales_orders_risk_write(organisation=organisation, risks={pk: reason for pk, (_, reason) in order_risk.items()})
+    demand_relinked.send(sender=demand_links_rebuild, organisation=organisation, links=len(links))
     return len(links)
 
 

@@ -26,7 +26,8 @@ A payload is sent only when its hash differs from the last payload Shipup accept
 Errors: a refusal (400) is logged readably on that order and not retried; 401/402/403 pause the
 organisation's pushes until an admin resumes them; 429/5xx/timeouts (after the client's own
 retries) stop the pass and the task tries again later. A missing contact e-mail is no error:
-the order goes without it and the log flags it.
+the order goes without it and the log flags it. A push is a run of the sync engine (kind
+shipup_push): one at a time per organisation, in the sync log with what it sent.
 """
 from __future__ import annotations
 
@@ -43,7 +44,6 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import Address, Contact, SalesOrder
@@ -65,6 +65,9 @@ from integrations.shipup import (
 from production.models import ProductionOrder
 from production.models.orders import StageStatus
 from production.rules import has_started, order_is_received, order_is_receiving
+from production.sync.engine import SyncLocked, SyncPaused, sync_pass, sync_run
+from production.sync.log import Counts
+from production.sync.models import SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -77,13 +80,12 @@ __all__ = [
     "shipup_payload_for",
     "shipup_plans",
     "shipup_push",
-    "shipup_push_start",
+    "shipup_push_pass",
     "shipup_pushes_resume",
     "shipup_settings_update",
 ]
 
 Flag = ShipupPush.Flag
-LOCK_STALE_AFTER = dt.timedelta(minutes=30)
 EXCERPT_CHARS = 2000
 # Uphance country values seen that are not ISO names or codes.
 COUNTRY_ALIASES = {"UK": "GB", "ENGLAND": "GB", "SCOTLAND": "GB", "WALES": "GB", "NORTHERN IRELAND": "GB",
@@ -368,6 +370,7 @@ class PushResult:
     retry: bool = False  # a transient problem stopped the pass: run again later
     retry_after: float | None = None
     paused: bool = False
+    error: ShipupError | None = None  # the transient error that stopped the pass
     planned: list[ShipupPlan] = field(default_factory=list)  # dry run: what would be sent
 
     def summary(self) -> str:
@@ -388,13 +391,24 @@ def shipup_client_for(*, organisation=None) -> ShipupClient | None:
     return ShipupClient(django_settings.SHIPUP_API_URL, api_key=django_settings.SHIPUP_API_KEY)
 
 
-def _lock_acquire(settings: ShipupSettings) -> bool:
-    now = timezone.now()
-    return bool(
-        ShipupSettings.objects.filter(pk=settings.pk)
-        .filter(Q(push_started_at__isnull=True) | Q(push_started_at__lt=now - LOCK_STALE_AFTER))
-        .update(push_started_at=now)
-    )
+def _settings_ready(organisation, result: PushResult | None = None) -> ShipupSettings:
+    """The organisation's Shipup settings when pushes may run; else SyncPaused saying why."""
+    settings = shipup_settings_get(organisation=organisation)
+    if not settings.enabled:
+        raise SyncPaused("Shipup is switched off for this organisation.")
+    if settings.is_paused:
+        if result is not None:
+            result.paused = True
+        raise SyncPaused(f"Pushes are paused: {settings.paused_reason}")
+    return settings
+
+
+def _pass_client(organisation) -> ShipupClient:
+    _settings_ready(organisation)
+    client = shipup_client_for(organisation=organisation)
+    if client is None:
+        raise SyncPaused("SHIPUP_API_KEY is not set: the Shipup integration is off.")
+    return client
 
 
 def _excerpt(body: Any) -> str:
@@ -404,74 +418,81 @@ def _excerpt(body: Any) -> str:
     return text[:EXCERPT_CHARS]
 
 
-def shipup_push(*, organisation, dry_run: bool = False, client: ShipupClient | None = None) -> PushResult:
-    """Send every sales order whose payload changed (or, with `dry_run`, return them as `planned`)."""
-    result = PushResult(organisation_id=organisation.pk, dry_run=dry_run)
-    settings = shipup_settings_get(organisation=organisation)
-    if not dry_run:
-        if not settings.enabled:
-            result.stopped = "Shipup is switched off for this organisation."
-            return result
-        if settings.is_paused:
-            result.paused = True
-            result.stopped = f"Pushes are paused: {settings.paused_reason}"
-            return result
-        client = client or shipup_client_for(organisation=organisation)
-        if client is None:
-            result.stopped = "SHIPUP_API_KEY is not set: the Shipup integration is off."
-            return result
-        if not _lock_acquire(settings):
-            result.retry = True
-            result.stopped = "Another push for this organisation is running."
-            return result
-    elif not settings.is_active:
-        result.stopped = ("Pushes are paused: nothing is sent until an admin resumes them." if settings.is_paused
-                          else "Shipup is switched off for this organisation: nothing is sent until it is on.")
+def _push_pass(*, organisation, client: ShipupClient, run, result: PushResult) -> Counts:
+    """Send what changed, under the sync's lock and in its run log; a transient error is raised
+    again once the pass has stopped, so the task tries later."""
+    settings = _settings_ready(organisation, result)
     try:
         _push_all(result, organisation=organisation, settings=settings, client=client)
     finally:
-        if not dry_run:
-            summary = result.summary()[:300]
-            ShipupSettings.objects.filter(pk=settings.pk).update(
-                push_started_at=None, last_run_at=timezone.now(), last_run_summary=summary
-            )
+        ShipupSettings.objects.filter(pk=settings.pk).update(
+            last_run_at=timezone.now(), last_run_summary=result.summary()[:300]
+        )
+    run.message = result.summary()
+    if result.error is not None:
+        raise result.error
+    return Counts(updated=result.sent, unchanged=result.unchanged + result.not_waiting,
+                  issues=result.rejected + result.failed)
+
+
+@sync_pass(client=_pass_client)
+def shipup_push_pass(*, organisation, client, run, progress) -> Counts:
+    """The registered pass of SyncRun.Kind.SHIPUP_PUSH (run by production.sync.engine.sync_run)."""
+    return _push_pass(organisation=organisation, client=client, run=run,
+                      result=PushResult(organisation_id=organisation.pk))
+
+
+def shipup_push(*, organisation, dry_run: bool = False, client: ShipupClient | None = None,
+                trigger: str = SyncRun.Trigger.COMMAND) -> PushResult:
+    """Send every sales order whose payload changed (or, with `dry_run`, return them as `planned`).
+
+    A real push is a run of the sync engine: it holds the organisation's shipup_push lock and shows
+    in the sync log; the result says what happened in detail.
+    """
+    result = PushResult(organisation_id=organisation.pk, dry_run=dry_run)
+    if dry_run:
+        settings = shipup_settings_get(organisation=organisation)
+        if not settings.is_active:
+            result.stopped = ("Pushes are paused: nothing is sent until an admin resumes them." if settings.is_paused
+                              else "Shipup is switched off for this organisation: nothing is sent until it is on.")
+        _push_all(result, organisation=organisation, settings=settings, client=None)
+        return result
+
+    @sync_pass(client=_pass_client)
+    def work(*, organisation, client, run, progress):
+        return _push_pass(organisation=organisation, client=client, run=run, result=result)
+
+    try:
+        run = sync_run(organisation=organisation, kind=SyncRun.Kind.SHIPUP_PUSH, trigger=trigger, client=client,
+                       work=work)
+    except SyncLocked:
+        result.retry = True
+        result.stopped = "Another push for this organisation is running."
+        return result
+    if run.outcome == SyncRun.Outcome.SKIPPED:
+        result.stopped = run.message
     logger.info("Shipup push for organisation %s: %s", organisation.pk, result.summary())
     return result
 
 
 def _push_all(result: PushResult, *, organisation, settings: ShipupSettings, client: ShipupClient | None) -> None:
-    statuses: list[int] = []
-
-    def remember_status(response, *args, **kwargs):
-        statuses.append(response.status_code)
-
-    hooks = client.session.hooks.setdefault("response", []) if client is not None else None
-    if hooks is not None:
-        hooks.append(remember_status)
-    try:
-        queryset = shipup_sales_orders(organisation=organisation, settings=settings)
-        pks = list(queryset.values_list("pk", flat=True))
-        for start in range(0, len(pks), 200):
-            for plan in shipup_plans(sales_orders=queryset.filter(pk__in=pks[start:start + 200])):
-                result.considered += 1
-                if not plan.sendable:
-                    result.not_waiting += 1
-                elif not plan.changed:
-                    result.unchanged += 1
-                elif result.dry_run:
-                    result.planned.append(plan)
-                else:
-                    statuses.clear()
-                    if not _send(result, plan, organisation=organisation, settings=settings, client=client,
-                                 statuses=statuses):
-                        return
-    finally:
-        if hooks is not None and remember_status in hooks:
-            hooks.remove(remember_status)
+    queryset = shipup_sales_orders(organisation=organisation, settings=settings)
+    pks = list(queryset.values_list("pk", flat=True))
+    for start in range(0, len(pks), 200):
+        for plan in shipup_plans(sales_orders=queryset.filter(pk__in=pks[start:start + 200])):
+            result.considered += 1
+            if not plan.sendable:
+                result.not_waiting += 1
+            elif not plan.changed:
+                result.unchanged += 1
+            elif result.dry_run:
+                result.planned.append(plan)
+            elif not _send(result, plan, organisation=organisation, settings=settings, client=client):
+                return
 
 
-def _send(result: PushResult, plan: ShipupPlan, *, organisation, settings: ShipupSettings, client: ShipupClient,
-          statuses: list[int]) -> bool:
+def _send(result: PushResult, plan: ShipupPlan, *, organisation, settings: ShipupSettings,
+          client: ShipupClient) -> bool:
     """Send one plan and log it; False when the pass must stop (account problem, Shipup unwell)."""
     push = ShipupPush(
         organisation=organisation, sales_order=plan.sales_order, sent_at=timezone.now(),
@@ -510,6 +531,7 @@ def _send(result: PushResult, plan: ShipupPlan, *, organisation, settings: Shipu
         result.failed += 1
         result.retry = True
         result.retry_after = getattr(exc, "retry_after", None)
+        result.error = exc
         result.stopped = f"Stopped early, will retry: {exc.message}"
         go_on = False
     except ShipupError as exc:
@@ -523,8 +545,8 @@ def _send(result: PushResult, plan: ShipupPlan, *, organisation, settings: Shipu
         push.outcome = ShipupPush.Outcome.SENT
         push.response_excerpt = _excerpt(answer)
         result.sent += 1
-    # The last HTTP answer (the session hook saw it); else the error's status, if it had one.
-    push.response_status = statuses[-1] if statuses else status
+    # The last HTTP answer the client had; else the error's status, if it had one.
+    push.response_status = client.last_status if client.last_status is not None else status
     _record(push, plan)
     return go_on
 
@@ -541,18 +563,6 @@ def _record(push: ShipupPush, plan: ShipupPlan) -> None:
         ShipupOrderState.objects.update_or_create(
             sales_order=plan.sales_order, defaults={"organisation_id": push.organisation_id, **fields}
         )
-
-
-def shipup_push_start(*, organisation) -> bool:
-    """Queue a push on Celery after the current transaction commits (after a sync); False when off."""
-    from customers.shipup.tasks import shipup_push_task
-
-    settings = shipup_settings_get(organisation=organisation)
-    if not settings.is_active or not django_settings.SHIPUP_API_KEY:
-        return False
-    organisation_id = organisation.pk
-    transaction.on_commit(lambda: shipup_push_task.delay(organisation_id))
-    return True
 
 
 # --- settings -------------------------------------------------------------------------------------

@@ -1,28 +1,18 @@
-"""Celery task of the Shipup push: thin, it takes an organisation id, calls shipup_push and owns the retries."""
-from celery import shared_task
+"""Queueing the Shipup push: it runs as the sync engine's task (production.sync.tasks.sync_task, kind shipup_push)."""
+from django.conf import settings as django_settings
 
-from accounts.models import Organisation
+from production.sync.models import SyncRun
+from production.sync.tasks import sync_queue
 
-__all__ = ["shipup_push_task"]
+from .selectors import shipup_settings_get
 
-RETRY_MIN_SECONDS = 30
-RETRY_MAX_SECONDS = 15 * 60
+__all__ = ["shipup_push_queue"]
 
 
-@shared_task(
-    bind=True, name="customers.shipup_tasks.shipup_push_task", max_retries=6, acks_late=True,
-    soft_time_limit=50 * 60, time_limit=55 * 60, ignore_result=True,
-)
-def shipup_push_task(self, organisation_id: int) -> str:
-    """Push what changed; when Shipup was unwell (429/5xx/timeouts) or another push ran, try again later."""
-    from customers.shipup.services import shipup_push
-
-    organisation = Organisation.objects.filter(pk=organisation_id).first()
-    if organisation is None:
-        return "organisation gone"
-    result = shipup_push(organisation=organisation)
-    if result.retry and self.request.retries < self.max_retries:
-        backoff = RETRY_MIN_SECONDS * 2 ** self.request.retries
-        countdown = min(RETRY_MAX_SECONDS, max(backoff, int(result.retry_after or 0)))
-        raise self.retry(countdown=countdown)
-    return result.summary()
+def shipup_push_queue(*, organisation, trigger: str = SyncRun.Trigger.SYNC) -> bool:
+    """Queue a push after the current transaction commits; False while Shipup is off or paused."""
+    settings = shipup_settings_get(organisation=organisation)
+    if not settings.is_active or not django_settings.SHIPUP_API_KEY:
+        return False
+    sync_queue(organisation=organisation, kind=SyncRun.Kind.SHIPUP_PUSH, trigger=trigger)
+    return True

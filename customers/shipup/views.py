@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import admin_required, manager_required
+from production.sync.models import SyncRun
 
 from .forms import PreviewFilterForm, ShipupSettingsForm
 from .selectors import (
@@ -16,10 +17,10 @@ from .selectors import (
 )
 from .services import (
     shipup_plans,
-    shipup_push_start,
     shipup_pushes_resume,
     shipup_settings_update,
 )
+from .tasks import shipup_push_queue
 
 PER_PAGE = 25
 
@@ -59,7 +60,7 @@ def shipup_preview(request):
 @require_POST
 @manager_required
 def shipup_push_now(request):
-    if shipup_push_start(organisation=request.organisation):
+    if shipup_push_queue(organisation=request.organisation, trigger=SyncRun.Trigger.MANUAL):
         messages.success(request, "Push to Shipup started: what changed is sent in the background.")
     else:
         messages.error(request, "Nothing was started: Shipup is switched off, paused, or SHIPUP_API_KEY is not set.")
@@ -82,7 +83,7 @@ def shipup_settings(request):
             if request.POST.get("resume") and current.is_paused:
                 shipup_pushes_resume(organisation=organisation)
                 messages.success(request, "Pushes to Shipup resume with the next run.")
-                shipup_push_start(organisation=organisation)
+                shipup_push_queue(organisation=organisation, trigger=SyncRun.Trigger.MANUAL)
             else:
                 messages.success(request, "Shipup settings saved.")
             return redirect("customers:shipup_settings")

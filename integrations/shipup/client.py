@@ -72,6 +72,9 @@ class ShipupClient:
         self.max_retry_after = max_retry_after
         self.session = session or requests.Session()
         self.request_count = 0
+        # The HTTP status of the last answer to the last call (None before any, or when none came):
+        # what Shipup finally said, after the client's own retries.
+        self.last_status: int | None = None
         # Shipup's remaining-calls header from the last answer, e.g. "3/5"; None if not sent.
         self.last_call_limit: str | None = None
         self._api_key = api_key
@@ -114,6 +117,7 @@ class ShipupClient:
             "User-Agent": USER_AGENT,
         }
         last_retry_after: float | None = None
+        self.last_status = None
         for attempt in range(self.max_retries + 1):
             last_attempt = attempt == self.max_retries
             self._bucket.acquire(self._sleep)
@@ -129,7 +133,7 @@ class ShipupClient:
                 self._sleep(backoff_delay(attempt))
                 continue
 
-            status = response.status_code
+            status = self.last_status = response.status_code
             self.last_call_limit = response.headers.get("X-Shipup-Api-Call-Limit",
                                                         self.last_call_limit)
             if 200 <= status < 300:

@@ -114,7 +114,14 @@ class UphanceClient:
 
     Tokens live on the client; whenever they change (password grant, refresh) `on_tokens`
     receives the new ones so the caller can persist them, and the current organisation is set
-    again because Uphance keeps it per token.
+    again because Uphance keeps it per token. `on_auth_expired(exc)` hears once of every
+    AuthExpired the client raises (the token is gone and cannot be refreshed).
+
+    `on_refresh(stale, grant)` wraps each refresh the client needs: the caller may serialise
+    refreshes of one connection across processes and hand back tokens another process got
+    meanwhile, or call `grant(tokens)` to run the refresh grant with `tokens`; the client goes
+    on with the tokens it returns. (An OAuth server that rotates refresh tokens refuses a
+    refresh token used twice, so two workers must not both use it.)
     """
 
     bulk_ids_per_request = 100
@@ -131,6 +138,8 @@ class UphanceClient:
         max_requests_per_second: float | None = 5.0,
         page_cap: int = 10_000,
         on_tokens: Callable[[Tokens], None] | None = None,
+        on_auth_expired: Callable[[AuthExpired], None] | None = None,
+        on_refresh: Callable[[Tokens, Callable[[Tokens], Tokens]], Tokens] | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -146,6 +155,8 @@ class UphanceClient:
         self.max_requests_per_second = max_requests_per_second
         self.page_cap = page_cap
         self.on_tokens = on_tokens
+        self.on_auth_expired = on_auth_expired
+        self.on_refresh = on_refresh
         self.session = session or requests.Session()
         self.session.headers.update(
             {"Accept": "application/json", "User-Agent": USER_AGENT}
@@ -187,6 +198,18 @@ class UphanceClient:
 
     def refresh_tokens(self) -> Tokens:
         """Refresh grant; without a refresh token, or when Uphance refuses it, AuthExpired."""
+        try:
+            return self._refresh_grant()
+        except AuthExpired as exc:
+            self._report_auth_expired(exc)
+            raise
+
+    def _report_auth_expired(self, exc: AuthExpired) -> None:
+        if self.on_auth_expired is not None and not getattr(exc, "reported", False):
+            exc.reported = True
+            self.on_auth_expired(exc)
+
+    def _refresh_grant(self) -> Tokens:
         if not self.tokens or not self.tokens.refresh_token:
             raise AuthExpired()
         body: dict[str, Any] = {
@@ -568,7 +591,15 @@ class UphanceClient:
                 return min(retry_after, self.max_retry_after)
         return max(0.0, self._backoff(attempt))
 
-    def _send(
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One logical request: throttled, retried, re-authenticated once on 401."""
+        try:
+            return self._exchange(method, path, **kwargs)
+        except AuthExpired as exc:
+            self._report_auth_expired(exc)
+            raise
+
+    def _exchange(
         self,
         method: str,
         path: str,
@@ -578,7 +609,6 @@ class UphanceClient:
         auth: bool = True,
         idempotent: bool = True,
     ) -> requests.Response:
-        """One logical request: throttled, retried, re-authenticated once on 401."""
         if auth and not self._renewing:
             self._refresh_if_expired()
         url = self._url(path, params)
@@ -612,6 +642,11 @@ class UphanceClient:
                 reauthenticated = True
                 self._renew()
                 continue
+            if status == 429:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self._utcnow())
+                if retry_after is not None and retry_after > self.max_retry_after:
+                    # Retrying sooner would land inside the ban window: stop now, the caller waits.
+                    raise RateLimited(retry_after)
             if status == 429 or (status >= 500 and idempotent):
                 if attempt >= self.max_retries:
                     if status == 429:
@@ -645,6 +680,15 @@ class UphanceClient:
         """Refresh the token (which sets the current organisation again) or raise AuthExpired."""
         self._renewing = True
         try:
-            self.refresh_tokens()
+            if self.on_refresh is None:
+                self.refresh_tokens()
+            else:
+                stale = self.tokens or Tokens(access_token="")
+                self.tokens = self.on_refresh(stale, self._grant_with)
         finally:
             self._renewing = False
+
+    def _grant_with(self, tokens: Tokens) -> Tokens:
+        """The refresh grant with `tokens` (for on_refresh); AuthExpired is left to the caller to report."""
+        self.tokens = tokens
+        return self._refresh_grant()

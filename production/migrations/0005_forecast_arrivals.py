@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_webhookevent_to_production'),
-        ('production', '0003_forecasts_and_slips'),
+        ('production', '0004_sync_dispatch_repoint_beat'),
     ]
 
     operations = [

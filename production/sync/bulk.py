@@ -40,6 +40,16 @@ def rows_upsert(model, rows: Iterable[dict], *, unique: Sequence[str], update: S
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
     names = list(rows[0])
+    # Columns the caller does not write get the model's default on insert (and keep theirs on
+    # conflict): a field added later with a default never reaches the database as NULL.
+    given = {model._meta.get_field(name).name for name in names}
+    defaults = {
+        f.name: f.get_default() for f in model._meta.concrete_fields
+        if not f.primary_key and f.name not in given and (f.has_default() or not f.null)
+    }
+    if defaults:
+        names += list(defaults)
+        rows = [{**row, **defaults} for row in rows]
     fields = [model._meta.get_field(name) for name in names]
     columns = [f.column for f in fields]
     unique_columns = [model._meta.get_field(name).column for name in unique]

@@ -22,6 +22,7 @@ class SyncRun(models.Model):
         COMMAND = "command", "Command line"
         WEBHOOK = "webhook", "Webhook"
         CONNECT = "connect", "New connection"
+        SYNC = "sync", "After a sync"
 
     class Outcome(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -48,6 +49,8 @@ class SyncRun(models.Model):
     issues = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    # A queued retry waits for this moment (Uphance asked to wait, or backoff after an error).
+    resumes_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

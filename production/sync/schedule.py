@@ -7,20 +7,20 @@ import json
 
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
-DISPATCH_TASK = "production.tasks.sync.production_sync_dispatch"
-CUSTOMERS_TASK = "customers.tasks.customers_sync_dispatch"
+# The one dispatcher of every kind (migration production 0004 repointed rows of the earlier two).
+DISPATCH_TASK = "production.sync.tasks.sync_dispatch"
 
 INTERVALS = [
     ("Production: new orders", DISPATCH_TASK, "production_new", 2),
     ("Production: stage refresh", DISPATCH_TASK, "production_stages", 5),
     ("Production: open orders", DISPATCH_TASK, "production_open", 15),
-    ("Sales orders: new orders", CUSTOMERS_TASK, "sales_orders_new", 5),
-    ("Sales orders: open orders", CUSTOMERS_TASK, "sales_orders_open", 30),
+    ("Sales orders: new orders", DISPATCH_TASK, "sales_orders_new", 5),
+    ("Sales orders: open orders", DISPATCH_TASK, "sales_orders_open", 30),
 ]
 NIGHTLY = [
     ("Production: full reconciliation", DISPATCH_TASK, "production_full", "2", "30"),
-    ("Customers: full sync", CUSTOMERS_TASK, "customers", "3", "0"),
-    ("Sales orders: full sync", CUSTOMERS_TASK, "sales_orders_full", "3", "15"),
+    ("Customers: full sync", DISPATCH_TASK, "customers", "3", "0"),
+    ("Sales orders: full sync", DISPATCH_TASK, "sales_orders_full", "3", "15"),
 ]
 
 

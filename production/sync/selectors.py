@@ -1,12 +1,10 @@
-"""Reads for the sync health page: last runs per kind, open issues, freshness."""
+"""Reads for the sync health page: last runs per kind, open issues, freshness, what can be started."""
 from django.db.models import Max
 
 from production.sync.models import SyncIssue, SyncRun
 
-PRODUCTION_KINDS = [
-    SyncRun.Kind.PRODUCTION_NEW, SyncRun.Kind.PRODUCTION_STAGES, SyncRun.Kind.PRODUCTION_OPEN,
-    SyncRun.Kind.PRODUCTION_FULL,
-]
+from .engine import PRODUCTION_KINDS, sync_kinds
+
 DONE = [SyncRun.Outcome.SUCCEEDED, SyncRun.Outcome.PARTIAL]
 
 
@@ -40,6 +38,7 @@ def data_fresh_at(*, organisation):
     )["at"]
 
 
-def sync_last_finished_id(*, organisation) -> int:
-    """Changes whenever a sync finishes: the board polls it to refresh itself."""
-    return SyncRun.objects.filter(organisation=organisation, finished_at__isnull=False).aggregate(m=Max("id"))["m"] or 0
+def sync_startable() -> list[tuple[str, str]]:
+    """(kind, label) of every kind config registered: each can be started on its own from /sync/."""
+    labels = dict(SyncRun.Kind.choices)
+    return [(kind, labels[kind]) for kind in sync_kinds()]

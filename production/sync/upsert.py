@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.numbers import ascii_int
 from integrations.uphance import payloads
 from production.colours import safe_colour
 from production.models import (
@@ -65,10 +66,7 @@ def _as_date(value):
 
 
 def _drop_id(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    return ascii_int(value)
 
 
 def _text(value) -> str:
@@ -130,10 +128,12 @@ class StageBook:
         new = [s for s in dirty if s.pk is None]
         old = [s for s in dirty if s.pk is not None]
         if new:
-            Stage.objects.bulk_create(new)
+            # Another pass may learn the same stage at the same moment: the first row wins and
+            # both passes go on with it (a conflict must not abort the page's transaction).
+            Stage.objects.bulk_create(new, ignore_conflicts=True)
             saved = {s.name: s for s in Stage.objects.filter(organisation=self.organisation, name__in=[s.name for s in new])}
             for stage in new:
-                stage.pk = saved[stage.name].pk
+                self.by_name[stage.name] = saved[stage.name]
         if old:
             Stage.objects.bulk_update(old, ["colour", "colour_raw", "position"])
         self._dirty.clear()

@@ -1,4 +1,4 @@
-"""The sync health page: last runs per kind, open issues, freshness, and "Sync now"."""
+"""The sync health page: last runs per kind, open issues, freshness, and starting any kind of sync."""
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -10,10 +10,14 @@ from production.sync.selectors import (
     sync_issues_open,
     sync_runs_active,
     sync_runs_latest,
+    sync_startable,
 )
-from production.sync.services import production_sync_start
 
-STARTABLE = {
+from .engine import sync_pass_needs_uphance
+from .tasks import sync_queue
+
+# Buttons that start several passes at once; any registered kind can also be started on its own.
+GROUPS = {
     "incremental": [SyncRun.Kind.PRODUCTION_NEW, SyncRun.Kind.PRODUCTION_OPEN, SyncRun.Kind.PRODUCTION_STAGES],
     "full": [SyncRun.Kind.PRODUCTION_FULL],
 }
@@ -30,7 +34,7 @@ def sync_page(request):
     issues, issue_count = sync_issues_open(organisation=organisation)
     context.update(
         kinds=sync_runs_latest(organisation=organisation), issues=issues, issue_count=issue_count,
-        connection=getattr(organisation, "uphance_connection", None),
+        connection=getattr(organisation, "uphance_connection", None), startable=sync_startable(),
     )
     return render(request, "production/sync/sync.html", context)
 
@@ -39,14 +43,16 @@ def sync_page(request):
 @manager_required
 def sync_now(request):
     what = request.POST.get("what", "incremental")
-    if what not in STARTABLE:
+    startable = dict(sync_startable())
+    kinds = GROUPS.get(what) or ([what] if what in startable else None)
+    if kinds is None:
         messages.error(request, "Choose which sync to start.")
         return redirect("sync")
     connection = getattr(request.organisation, "uphance_connection", None)
-    if connection is None or not connection.is_usable:
+    if any(sync_pass_needs_uphance(k) for k in kinds) and (connection is None or not connection.is_usable):
         messages.error(request, "Uphance is not connected for this organisation: an admin needs to connect it first.")
         return redirect("sync")
-    for kind in STARTABLE[what]:
-        production_sync_start(organisation=request.organisation, kind=kind, trigger=SyncRun.Trigger.MANUAL)
+    for kind in kinds:
+        sync_queue(organisation=request.organisation, kind=kind, trigger=SyncRun.Trigger.MANUAL)
     messages.success(request, "Sync started. Progress shows below.")
     return redirect("sync")

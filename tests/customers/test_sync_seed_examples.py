@@ -13,11 +13,11 @@ from customers.models import (
     SalesOrderLine,
     SalesOrderQuantity,
 )
-from customers.services.sync import customers_sync
 from customers.services.upsert import customers_upsert, sales_orders_upsert
 from integrations.uphance import payloads
 from integrations.uphance.client import Page
 from integrations.uphance.payloads import parse_records
+from production.sync.engine import sync_run
 from production.sync.models import SyncIssue, SyncRun
 from tests.customers.helpers import same
 from tests.support.seed_examples import seed_example
@@ -165,7 +165,7 @@ def test_a_malformed_sales_order_is_reported_and_skipped_the_rest_of_its_page_la
         line["id"] += 100
         for q in line["line_quantities"]:
             q["id"] += 1000 + index
-    result = customers_sync(organisation=organisation, kind="sales_orders_full", trigger="command",
+    result = sync_run(organisation=organisation, kind="sales_orders_full", trigger="command",
                             client=PagesClient([seed, broken, other]))
     assert result.outcome == SyncRun.Outcome.PARTIAL
     assert (result.created, result.issues) == (2, 1)
@@ -178,7 +178,7 @@ def test_a_malformed_sales_order_is_reported_and_skipped_the_rest_of_its_page_la
 
     # Once it reads again, it lands and its issue is closed.
     fixed = dict(broken, start_ship_date="2025-10-20")
-    again = customers_sync(organisation=organisation, kind="sales_orders_full", trigger="command",
+    again = sync_run(organisation=organisation, kind="sales_orders_full", trigger="command",
                            client=PagesClient([seed, fixed, other]))
     assert again.outcome == SyncRun.Outcome.SUCCEEDED and again.created == 1 and again.unchanged == 2
     assert SyncIssue.objects.get().resolved_at is not None

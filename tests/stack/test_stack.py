@@ -246,8 +246,8 @@ def sync_start(stack: Stack, organisation_id: int) -> int:
     out = stack.manage(
         "shell", "-c",
         "from accounts.models import Organisation\n"
-        "from production.sync.services import production_sync_start\n"
-        f"run = production_sync_start(organisation=Organisation.objects.get(pk={organisation_id}), "
+        "from production.sync.tasks import sync_queue\n"
+        f"run = sync_queue(organisation=Organisation.objects.get(pk={organisation_id}), "
         "kind='production_full', trigger='manual')\n"
         "print('run', run.pk)\n",
     )

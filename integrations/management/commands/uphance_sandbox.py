@@ -56,6 +56,11 @@ class Command(BaseCommand):
             help="a new order appears every this many production hours (0: never)",
         )
         parser.add_argument("--access-log", action="store_true", help="print a line per request")
+        parser.add_argument(
+            "--revoke-used-refresh-tokens",
+            action="store_true",
+            help="a refresh token works once, as with an OAuth server that rotates them",
+        )
 
     def handle(
         self,
@@ -71,6 +76,7 @@ class Command(BaseCommand):
         start,
         new_order_hours,
         access_log,
+        revoke_used_refresh_tokens,
         **options,
     ):
         clock_start = None
@@ -89,6 +95,7 @@ class Command(BaseCommand):
                 fault_rate=fault_rate,
                 malformed_rate=malformed_rate,
                 time_speed=time_speed,
+                revoke_used_refresh_tokens=revoke_used_refresh_tokens,
                 port=port,
                 host=host,
                 clock_start=clock_start,

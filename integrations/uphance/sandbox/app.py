@@ -77,6 +77,7 @@ URLS = Map(
         ),
         Rule("/_sandbox/faults", endpoint="control_faults", methods=["POST"]),
         Rule("/_sandbox/tokens/expire", endpoint="control_tokens_expire", methods=["POST"]),
+        Rule("/_sandbox/tokens/rotation", endpoint="control_tokens_rotation", methods=["POST"]),
     ]
 )
 
@@ -539,3 +540,10 @@ class SandboxApp:
 
     def control_tokens_expire(self, request: Request) -> Response:
         return json_response({"expired": self.state.expire_tokens()})
+
+    def control_tokens_rotation(self, request: Request) -> Response:
+        revoke = _body(request).get("revoke_used_refresh_tokens")
+        if not isinstance(revoke, bool):
+            return error(422, "revoke_used_refresh_tokens must be true or false")
+        self.state.set_refresh_token_rotation(revoke_used=revoke)
+        return json_response({"revoke_used_refresh_tokens": self.state.revoke_used_refresh_tokens})

@@ -43,6 +43,7 @@ class SandboxServer:
         clock_start: datetime | None = None,
         new_order_hours: float = 6.0,
         access_log: bool = False,
+        revoke_used_refresh_tokens: bool = False,
     ):
         self.host = host
         self.port = port
@@ -56,6 +57,7 @@ class SandboxServer:
             time_speed=time_speed,
             clock_start=clock_start,
             new_order_hours=new_order_hours,
+            revoke_used_refresh_tokens=revoke_used_refresh_tokens,
         )
         self.app = SandboxApp(self.state)
         self._server: BaseWSGIServer | None = None

@@ -189,6 +189,7 @@ class SandboxState:
         clock_start: datetime | None = None,
         new_order_hours: float = 6.0,
         base_url: str = "http://127.0.0.1",
+        revoke_used_refresh_tokens: bool = False,
     ):
         start = clock_start or datetime.now(UTC).replace(second=0, microsecond=0)
         if start.tzinfo is None:
@@ -209,6 +210,8 @@ class SandboxState:
         self._sales_version = 0
         self._tokens: dict[str, Token] = {}
         self._refresh_tokens: dict[str, str] = {}
+        # Like an OAuth server that rotates refresh tokens: one that was used once is refused after.
+        self.revoke_used_refresh_tokens = bool(revoke_used_refresh_tokens)
         self._request_count = 0
         self._log: list[tuple[str, str, dict[str, list[str]]]] = []
         self._extra_people: dict[int, list[dict]] = {}
@@ -912,7 +915,11 @@ class SandboxState:
 
     def refresh(self, refresh_token: str, expires_in: int | None = None) -> Token | None:
         with self._lock:
-            email_address = self._refresh_tokens.get(str(refresh_token or ""))
+            key = str(refresh_token or "")
+            if self.revoke_used_refresh_tokens:
+                email_address = self._refresh_tokens.pop(key, None)
+            else:
+                email_address = self._refresh_tokens.get(key)
         if email_address is None:
             return None
         return self._issue(email_address, LOGINS[email_address][1], expires_in)
@@ -937,6 +944,11 @@ class SandboxState:
         with self._lock:
             token = self._tokens.get(access_token)
         return token if token is not None and token.valid() else None
+
+    def set_refresh_token_rotation(self, *, revoke_used: bool) -> None:
+        """With `revoke_used`, a refresh token works once (the next grant must use the new one)."""
+        with self._lock:
+            self.revoke_used_refresh_tokens = bool(revoke_used)
 
     def expire_tokens(self) -> int:
         """Expire every access token issued so far (refresh tokens keep working)."""

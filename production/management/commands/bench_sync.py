@@ -28,8 +28,8 @@ from production.models import (
     Stage,
     StagePeriod,
 )
+from production.sync.engine import sync_run
 from production.sync.models import SyncRun
-from production.sync.services import production_sync
 from production.sync.upsert import production_orders_upsert, stage_status_of
 
 SANDBOX_ORG = 35802
@@ -95,7 +95,7 @@ class Command(BaseCommand):
             client = self._client(url)
             with PeakRss() as memory:
                 started = time.perf_counter()
-                run = production_sync(organisation=org, kind=SyncRun.Kind.PRODUCTION_FULL, trigger="command", client=client)
+                run = sync_run(organisation=org, kind=SyncRun.Kind.PRODUCTION_FULL, trigger="command", client=client)
                 sync_s = time.perf_counter() - started
             if run.outcome not in ("succeeded", "partial"):
                 raise CommandError(f"sync failed: {run.message}")
@@ -183,7 +183,7 @@ class Command(BaseCommand):
         for kind in (SyncRun.Kind.PRODUCTION_NEW, SyncRun.Kind.PRODUCTION_OPEN, SyncRun.Kind.PRODUCTION_STAGES):
             before = client.request_count
             started = time.perf_counter()
-            run = production_sync(organisation=org, kind=kind, trigger="command", client=client)
+            run = sync_run(organisation=org, kind=kind, trigger="command", client=client)
             short = kind.replace("production_", "")
             out[f"{short}_requests"] = client.request_count - before
             out[f"{short}_rows_written"] = run.created + run.updated

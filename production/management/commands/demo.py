@@ -16,6 +16,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organisation
 from production.sync.models import SyncRun
+from production.sync.tasks import sync_queue
+
+FIRST_SYNCS = (SyncRun.Kind.PRODUCTION_FULL, SyncRun.Kind.CUSTOMERS, SyncRun.Kind.SALES_ORDERS_FULL)
 
 
 class Command(BaseCommand):
@@ -54,12 +57,8 @@ class Command(BaseCommand):
             call_command("demo_setup")
             organisation = Organisation.objects.filter(uphance_connection__isnull=False).order_by("pk").first()
             if organisation and not SyncRun.objects.filter(organisation=organisation).exists():
-                from customers.services.sync import customers_sync_start
-                from production.sync.services import production_sync_start
-
-                production_sync_start(organisation=organisation, kind=SyncRun.Kind.PRODUCTION_FULL, trigger=SyncRun.Trigger.CONNECT)
-                customers_sync_start(organisation=organisation, kind=SyncRun.Kind.CUSTOMERS, trigger=SyncRun.Trigger.CONNECT)
-                customers_sync_start(organisation=organisation, kind=SyncRun.Kind.SALES_ORDERS_FULL, trigger=SyncRun.Trigger.CONNECT)
+                for kind in FIRST_SYNCS:
+                    sync_queue(organisation=organisation, kind=kind, trigger=SyncRun.Trigger.CONNECT)
             self._wait_for(f"http://127.0.0.1:{port}/healthz/", honcho, "the web server")
             banner = (
                 "\n" + "=" * 64 + "\n"

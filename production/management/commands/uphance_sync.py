@@ -1,10 +1,10 @@
-"""Run Uphance syncs in the foreground: the same services the Celery workers run."""
+"""Run syncs in the foreground: the same engine and passes the Celery workers run (any registered kind)."""
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from accounts.models import Organisation
+from production.sync.engine import SyncLocked, sync_kinds, sync_run
 from production.sync.models import SyncRun
-from production.sync.services import SyncLocked, production_sync
 
 Kind = SyncRun.Kind
 PLANS = {
@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("what", nargs="?", default="production", choices=["production", "customers", "sales_orders", "all"])
         parser.add_argument("--full", action="store_true", help="Full pass (reconciles removals)")
-        parser.add_argument("--kind", choices=[k.value for k in Kind], help="Run exactly this pass")
+        parser.add_argument("--kind", choices=sync_kinds(), help="Run exactly this pass (any registered kind)")
         parser.add_argument("--organisation", type=int, help="Seamline organisation id (default: every connected one)")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar")
 
@@ -70,11 +70,7 @@ class Command(BaseCommand):
             bar.refresh()
 
         try:
-            if kind.startswith("production"):
-                return production_sync(organisation=organisation, kind=kind, trigger="command", progress=progress)
-            from customers.services.sync import customers_sync
-
-            return customers_sync(organisation=organisation, kind=kind, trigger="command", progress=progress)
+            return sync_run(organisation=organisation, kind=kind, trigger=SyncRun.Trigger.COMMAND, progress=progress)
         except SyncLocked as exc:
             self.stderr.write(f"{organisation.name}: {kind}: {exc}")
             return None

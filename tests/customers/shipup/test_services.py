@@ -8,10 +8,13 @@ from django.template.loader import render_to_string
 from customers.services.demand import demand_links_rebuild
 from customers.shipup import services as shipup_service
 from customers.shipup.models import ShipupOrderState, ShipupPush, ShipupSettings
-from customers.shipup.services import payload_hash, shipup_push, shipup_push_start
-from customers.shipup.tasks import shipup_push_task
+from customers.shipup.services import payload_hash, shipup_push
+from customers.shipup.tasks import shipup_push_queue
 from integrations.shipup import ShipupClient
 from integrations.shipup.sandbox import ShipupSandboxServer
+from production.sync.log import sync_run_close, sync_run_open
+from production.sync.models import SyncRun
+from production.sync.tasks import sync_task
 from tests.customers.shipup.factories import shop, waiting_order
 from tests.integrations.shipup.conftest import SEED, extract_seed_examples, load_fixture_examples
 
@@ -231,7 +234,7 @@ def test_a_401_pauses_the_organisation_and_nothing_more_is_sent_until_an_admin_r
     later = shipup_push(organisation=organisation, client=quick_client(sandbox))
     assert later.paused and later.sent == 0
     assert len(posts(sandbox)) == 1
-    assert shipup_push_start(organisation=organisation) is False
+    assert shipup_push_queue(organisation=organisation) is False
 
 
 def test_a_402_pauses_with_the_reason_and_resuming_sends_again(organisation, sandbox, shipup_on, client,
@@ -287,23 +290,39 @@ def test_the_task_retries_after_a_transient_error(organisation, sandbox, shipup_
     monkeypatch.setattr(shipup_service, "shipup_client_for",
                         lambda **kwargs: quick_client(sandbox, max_retries=0, sleep=lambda seconds: None))
 
-    shipup_push_task.apply(args=[organisation.pk])
+    sync_task.apply(args=[organisation.pk, "shipup_push", "sync"])
 
     assert [p.outcome for p in so.shipup_pushes.all()] == ["sent", "failed"]
     assert f"uphance-so-{so.uphance_id}" in sandbox.state.orders
 
 
-def test_push_start_queues_the_task_after_commit_with_the_configured_client(
-        organisation, sandbox, shipup_on, django_capture_on_commit_callbacks):
-    so = waiting_order(organisation)
-
+def test_relinked_demand_queues_one_push_after_commit_and_it_shows_in_the_sync_log(
+        organisation, sandbox, shipup_on, django_capture_on_commit_callbacks, logged_in_client):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        assert shipup_push_start(organisation=organisation) is True
+        so = waiting_order(organisation)  # relinks demand: demand_relinked queues a push
+        assert shipup_push_queue(organisation=organisation) is True  # one is waiting already: not twice
         assert not sandbox.state.received  # nothing before the commit
 
     assert len(callbacks) == 1
     assert so.shipup_pushes.get().outcome == "sent"
     assert list(sandbox.state.orders) == [f"uphance-so-{so.uphance_id}"]
+    run = SyncRun.objects.get(organisation=organisation, kind=SyncRun.Kind.SHIPUP_PUSH)
+    assert (run.outcome, run.trigger, run.updated, run.requests) == ("succeeded", "sync", 1, 1)
+    assert run.message.startswith("1 sales order: 1 sent")
+    page = logged_in_client.get("/sync/").content.decode()
+    assert "Shipup push" in page and "Succeeded" in page
+
+
+def test_a_push_takes_the_sync_lock_and_a_second_waits(organisation, sandbox, shipup_on):
+    waiting_order(organisation)
+    holder = sync_run_open(organisation=organisation, kind=SyncRun.Kind.SHIPUP_PUSH, trigger="schedule")
+
+    result = shipup_push(organisation=organisation, client=quick_client(sandbox))
+
+    assert result.retry and result.stopped == "Another push for this organisation is running."
+    assert not sandbox.state.received
+    sync_run_close(run=holder)
+    assert shipup_push(organisation=organisation, client=quick_client(sandbox)).sent == 1
 
 
 def test_nothing_is_sent_while_switched_off_or_without_an_api_key(organisation, sandbox, settings):
@@ -311,11 +330,11 @@ def test_nothing_is_sent_while_switched_off_or_without_an_api_key(organisation, 
     settings.SHIPUP_API_URL, settings.SHIPUP_API_KEY = sandbox.url, API_KEY
 
     assert shipup_push(organisation=organisation).stopped == "Shipup is switched off for this organisation."
-    assert shipup_push_start(organisation=organisation) is False
+    assert shipup_push_queue(organisation=organisation) is False
     ShipupSettings.objects.create(organisation=organisation, enabled=True)
     settings.SHIPUP_API_KEY = ""
     assert "SHIPUP_API_KEY is not set" in shipup_push(organisation=organisation).stopped
-    assert shipup_push_start(organisation=organisation) is False
+    assert shipup_push_queue(organisation=organisation) is False
     assert not sandbox.state.received
 
 

@@ -164,6 +164,46 @@ def test_401_without_refresh_token_is_auth_expired_without_trying(rsps, make_cli
     assert len(rsps.calls) == 1
 
 
+def test_on_auth_expired_hears_once_of_a_token_that_cannot_be_refreshed(rsps, make_client):
+    rsps.get(PRODUCTION_ORDERS, status=401)
+    rsps.post(TOKEN, status=400, json={"error": "invalid_grant"})
+    heard = []
+    client = make_client(on_auth_expired=heard.append)
+
+    with pytest.raises(AuthExpired) as raised:
+        list(client.production_orders())
+    assert heard == [raised.value]  # the refresh grant and the request fail with one error, told once
+    with pytest.raises(AuthExpired):
+        client.refresh_tokens()
+    assert len(heard) == 2
+
+
+def test_on_auth_expired_is_not_told_of_a_refresh_that_worked(rsps, make_client):
+    rsps.get(PRODUCTION_ORDERS, status=401)
+    rsps.get(PRODUCTION_ORDERS, json=orders_page([1]))
+    rsps.post(TOKEN, json={"access_token": "tok-2", "expires_in": 3600})
+    rsps.post(SET_ORG, status=201, json={"Status": "Updated"})
+    heard = []
+
+    assert [o.id for o in make_client(on_auth_expired=heard.append).production_orders()] == [1]
+    assert heard == []
+
+
+def test_on_refresh_may_hand_back_tokens_another_process_refreshed(rsps, make_client):
+    rsps.get(PRODUCTION_ORDERS, status=401)
+    rsps.get(PRODUCTION_ORDERS, json=orders_page([1]))
+    asked = []
+
+    def on_refresh(stale, grant):
+        asked.append(stale.access_token)
+        return Tokens("tok-from-elsewhere", "ref-from-elsewhere", None)
+
+    client = make_client(on_refresh=on_refresh)
+    assert [o.id for o in client.production_orders()] == [1]
+    assert asked == ["tok-1"] and len(rsps.calls) == 2  # no refresh grant sent
+    assert rsps.calls[1].request.headers["Authorization"] == "Bearer tok-from-elsewhere"
+
+
 def test_401_again_after_a_refresh_is_auth_expired(rsps, make_client):
     rsps.get(PRODUCTION_ORDERS, status=401)
     rsps.post(TOKEN, json={"access_token": "tok-2", "expires_in": 3600})
@@ -432,12 +472,11 @@ def test_pages_are_fetched_lazily_one_at_a_time(rsps, make_client):
     ("retry_after", "slept"),
     [
         ("7", 7.0),
-        ("120", 60.0),  # capped at max_retry_after
+        ("60", 60.0),  # up to max_retry_after the client waits itself
         (format_datetime(NOW + timedelta(seconds=30), usegmt=True), 30.0),
-        (format_datetime(NOW + timedelta(minutes=10), usegmt=True), 60.0),
         (format_datetime(NOW - timedelta(minutes=1), usegmt=True), 0.0),
     ],
-    ids=["seconds", "seconds-capped", "http-date", "http-date-capped", "http-date-past"],
+    ids=["seconds", "seconds-at-the-cap", "http-date", "http-date-past"],
 )
 def test_429_waits_for_retry_after(rsps, make_client, fake_time, retry_after, slept):
     rsps.get(PRODUCTION_ORDERS, status=429, headers={"Retry-After": retry_after})
@@ -447,6 +486,22 @@ def test_429_waits_for_retry_after(rsps, make_client, fake_time, retry_after, sl
 
     assert [o.id for o in orders] == [1]
     assert fake_time.sleeps == [pytest.approx(slept)]
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "seconds"),
+    [("600", 600.0), ("61", 61.0), (format_datetime(NOW + timedelta(minutes=10), usegmt=True), 600.0)],
+    ids=["ten-minutes", "just-past-the-cap", "http-date"],
+)
+def test_429_asking_to_wait_past_the_cap_is_rate_limited_at_once(rsps, make_client, fake_time, retry_after, seconds):
+    rsps.get(PRODUCTION_ORDERS, status=429, headers={"Retry-After": retry_after})
+    rsps.get(PRODUCTION_ORDERS, json=orders_page([1]))
+
+    with pytest.raises(RateLimited) as caught:
+        list(make_client(max_retry_after=60.0).production_orders())
+
+    assert caught.value.retry_after == pytest.approx(seconds)
+    assert len(rsps.calls) == 1 and fake_time.sleeps == []  # no retry inside the ban window
 
 
 def test_429_without_retry_after_backs_off(rsps, make_client, fake_time):

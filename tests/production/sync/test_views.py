@@ -33,7 +33,7 @@ def test_sync_page_shows_last_runs_issues_and_freshness(logged_in_client, organi
 def test_sync_now_queues_the_incremental_passes_and_the_page_polls_until_done(client, organisation, user, django_capture_on_commit_callbacks, monkeypatch):
     connect(organisation)
     sent = []
-    monkeypatch.setattr("production.sync.tasks.production_sync_task.delay",
+    monkeypatch.setattr("production.sync.tasks.sync_task.delay",
                         lambda *args: sent.append(args) or type("R", (), {"id": "task-1"})())
     client.force_login(user)
     with django_capture_on_commit_callbacks(execute=True):
@@ -65,3 +65,28 @@ def test_sync_page_shows_only_the_current_organisation(logged_in_client, other_o
     html = logged_in_client.get(reverse("sync")).content.decode()
     assert "999111" not in html and "secret other org" not in html
     assert SyncIssue.objects.count() == 1
+
+
+@pytest.mark.parametrize("kind", list(SyncRun.Kind.values))
+def test_a_manager_can_start_every_kind_from_the_sync_page(client, organisation, user, kind, monkeypatch,
+                                                           django_capture_on_commit_callbacks):
+    connect(organisation)
+    sent = []
+    monkeypatch.setattr("production.sync.tasks.sync_task.delay",
+                        lambda *args: sent.append(args) or type("R", (), {"id": "task-1"})())
+    client.force_login(user)
+    page = client.get(reverse("sync")).content.decode()
+    assert f'<option value="{kind}">' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("sync_now"), {"what": kind})
+    assert response.status_code == 302
+    run = SyncRun.objects.get()
+    assert (run.kind, run.trigger, run.outcome) == (kind, "manual", "queued")
+    assert sent == [(organisation.pk, kind, "manual", run.pk)]
+
+
+def test_an_unknown_kind_is_not_started(logged_in_client, organisation):
+    connect(organisation)
+    response = logged_in_client.post(reverse("sync_now"), {"what": "invoices"}, follow=True)
+    assert "Choose which sync to start" in response.content.decode()
+    assert not SyncRun.objects.exists()

@@ -127,6 +127,29 @@ def test_expired_tokens_are_refused_and_the_refresh_token_gets_a_new_one(mutable
     assert session.get(f"{mutable_sandbox.url}/seasons").status_code == 200
 
 
+def refresh_grant(server, refresh_token):
+    return requests.post(f"{server.url}/oauth/token",
+                         json={"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+
+def test_refresh_tokens_are_reusable_unless_the_sandbox_revokes_used_ones(mutable_sandbox):
+    session = login(mutable_sandbox)
+    assert refresh_grant(mutable_sandbox, session.refresh_token).status_code == 200
+    assert refresh_grant(mutable_sandbox, session.refresh_token).status_code == 200  # the default: reusable
+
+    switched = requests.post(f"{mutable_sandbox.url}/_sandbox/tokens/rotation",
+                             json={"revoke_used_refresh_tokens": True})
+    assert switched.json() == {"revoke_used_refresh_tokens": True}
+    first = refresh_grant(mutable_sandbox, session.refresh_token)
+    assert first.status_code == 200
+    again = refresh_grant(mutable_sandbox, session.refresh_token)
+    assert again.status_code == 401 and again.json()["error"] == "invalid_grant"  # used once: revoked
+    assert refresh_grant(mutable_sandbox, first.json()["refresh_token"]).status_code == 200  # the new one works once
+    assert requests.post(f"{mutable_sandbox.url}/_sandbox/tokens/rotation",
+                         json={"revoke_used_refresh_tokens": "yes"}).status_code == 422
+    mutable_sandbox.state.set_refresh_token_rotation(revoke_used=False)
+
+
 def test_tokens_expire_after_the_asked_expires_in(mutable_sandbox):
     answer = requests.post(
         f"{mutable_sandbox.url}/oauth/token",
