@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -106,16 +106,9 @@ def _settings_page(request, *, login_form=None, organisation_form=None, status=2
         "webhook_events": (
             request.organisation.webhook_events.all()[:10] if connection else []
         ),
-        "sync_url": _url_or_none("sync"),
+        "sync_url": reverse("sync"),
     }
     return render(request, "accounts/settings_uphance.html", context, status=status)
-
-
-def _url_or_none(name: str) -> str | None:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return None
 
 
 def _connect(request, *, login: UphanceLogin, uphance_organisation_id: int):
@@ -139,7 +132,7 @@ def _connect(request, *, login: UphanceLogin, uphance_organisation_id: int):
 
     uphance_connected.send(sender=_connect, organisation=organisation)  # the sync starts its first full pass
     messages.success(request, f"Connected to {organisation.name}. The first full sync has started.")
-    return redirect(_url_or_none("sync") or "settings_uphance")
+    return redirect("sync")
 
 
 @sensitive_post_parameters("password")

@@ -5,11 +5,13 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.http import QueryDict
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from board.forms import board_filters_from_query
 from board.selectors.cache import board_version
 from board.selectors.filters import BoardFilters, line_items_filtered
+from customers.models import SalesOrder
+from customers.selectors import sales_orders_at_risk
 from integrations.numbers import ascii_int
 from production.colours import NEUTRAL, safe_colour, text_colour_for
 from production.models import ProductionOrder, Stage, StagePeriod
@@ -131,31 +133,20 @@ def _item_row(item, *, now, today, stage=None, when=None) -> dict:
     }
 
 
-def _at_risk_selector():
-    """customers.selectors.sales_orders_at_risk, or None while the customers app has no such read."""
-    try:
-        from customers.selectors import sales_orders_at_risk
-    except ImportError:
-        return None
-    return sales_orders_at_risk
-
-
 def _at_risk(*, organisation, filters, items) -> tuple[list[dict] | None, int]:
     """(rows, total) of customer orders at risk in the view; rows is None when none are synced.
 
     A saved view narrows them to orders with at-risk demand on its line items (`items`), and its
     `customer` values (Uphance ids) to those customers.
     """
-    selector = _at_risk_selector()
-    if selector is None:
-        return None, 0
+    if not SalesOrder.objects.filter(organisation=organisation).exists():
+        return None, 0  # the customers sync has not brought any sales orders yet
     customers = [n for v in filters.getlist("customer") for part in v.split(",")
                  if (n := ascii_int(part.strip(), minimum=0)) is not None]
     board_keys = [k for k in filters if k not in ("customer", "page", "group")]
-    orders = selector(organisation=organisation, customers=customers, line_items=items if board_keys else None)
-    if hasattr(orders, "model") and not orders.model.objects.filter(organisation=organisation).exists():
-        return None, 0  # the customers sync has not brought any sales orders yet
-    total = orders.count() if hasattr(orders, "count") else len(orders)
+    orders = sales_orders_at_risk(organisation=organisation, customers=customers,
+                                  line_items=items if board_keys else None)
+    total = orders.count()
     rows = []
     for order in list(orders[:LIST_LIMIT]):
         customer = getattr(order, "customer", None)
@@ -172,10 +163,7 @@ def _at_risk(*, organisation, filters, items) -> tuple[list[dict] | None, int]:
 
 def summary_board_url(*, summary, extra: dict | None = None) -> str:
     """The board showing what the summary shows (never bare /board/, which opens the default view)."""
-    try:
-        path = reverse("board")
-    except NoReverseMatch:
-        path = "/board/"
+    path = reverse("board")
     query = (summary.saved_view.query.lstrip("?") if summary.saved_view_id else "") or BoardFilters().query_string()
     if extra:
         query = "&".join(part for part in (query, urlencode(extra)) if part)
@@ -183,10 +171,7 @@ def summary_board_url(*, summary, extra: dict | None = None) -> str:
 
 
 def _site_url(name: str, uphance_id) -> str:
-    try:
-        path = reverse(name, kwargs={"uphance_id": uphance_id})
-    except NoReverseMatch:
-        return ""
+    path = reverse(name, kwargs={"uphance_id": uphance_id})
     return f"{settings.SEAMLINE_BASE_URL.rstrip('/')}{path}"
 
 
