@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from production.forecasts.backtest import forecast_backtest
-from production.sync.models import SyncRun
 from production.sync.engine import sync_run as production_sync
+from production.sync.models import SyncRun
 from tests.support.sandbox import sandbox_client
 
 pytestmark = pytest.mark.django_db
