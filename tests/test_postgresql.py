@@ -37,6 +37,8 @@ MODULES = [
     "tests/customers/shipup/test_services.py",
     "tests/accounts/test_isolation.py",
     "tests/test_migrations.py",
+    "tests/production/forecasts/test_services.py",
+    "tests/production/forecasts/test_slips.py",
     "tests/accounts/test_switch.py",
     "tests/accounts/test_token_refresh.py",
 ]
