@@ -116,12 +116,6 @@ def make_summary(*, organisation, user, saved_view=None, local_time=None, time_z
     return summary
 
 
-@pytest.fixture
-def no_customers_app(monkeypatch):
-    """As before the customers app offered `sales_orders_at_risk`."""
-    monkeypatch.setattr("summaries.selectors._at_risk_selector", lambda: None)
-
-
 def parts(message):
     html = next(content for content, mimetype in message.alternatives if mimetype == "text/html")
     return message.body, html
@@ -129,7 +123,7 @@ def parts(message):
 
 # --- content ----------------------------------------------------------------------------------
 
-def test_summary_content_for_a_known_data_set(organisation, user, no_customers_app, settings):
+def test_summary_content_for_a_known_data_set(organisation, user, settings):
     settings.SEAMLINE_BASE_URL = "https://seamline.example"
     data = summary_data_set(organisation=organisation)
     summary = make_summary(organisation=organisation, user=user)
@@ -173,7 +167,7 @@ def test_summary_content_for_a_known_data_set(organisation, user, no_customers_a
     assert "Customer orders are not synced yet." in html
 
 
-def test_untrusted_names_are_escaped_in_html_and_plain_in_text(organisation, user, no_customers_app):
+def test_untrusted_names_are_escaped_in_html_and_plain_in_text(organisation, user):
     data = summary_data_set(organisation=organisation)
     item = data["items"]["due_soon"]
     item.current_stage_started_at = data["now"] - dt.timedelta(days=40)  # now stuck in QC too
@@ -221,7 +215,7 @@ def test_times_are_shown_in_the_summarys_time_zone(logged_in_client, organisatio
     assert nxt.strftime("%H:%M") == "07:00" and f"{nxt:%a} {nxt.day} {nxt:%b} 07:00" in page
 
 
-def test_a_saved_view_scopes_the_summary_and_its_board_link(organisation, user, no_customers_app, settings):
+def test_a_saved_view_scopes_the_summary_and_its_board_link(organisation, user, settings):
     settings.SEAMLINE_BASE_URL = "https://seamline.example"
     data = summary_data_set(organisation=organisation)
     harbour = data["manufacturers"]["harbour"]
@@ -236,7 +230,7 @@ def test_a_saved_view_scopes_the_summary_and_its_board_link(organisation, user, 
     assert f'href="https://seamline.example/board/?manufacturer={harbour.pk}&amp;stuck=1"' in html
 
 
-def test_an_empty_summary_is_still_sent_and_says_so(organisation, user, no_customers_app):
+def test_an_empty_summary_is_still_sent_and_says_so(organisation, user):
     summary = make_summary(organisation=organisation, user=user)
     delivery = summary_delivery_send(delivery_id=summary_send_now(summary=summary).id)
     assert delivery.status == Status.SENT
@@ -258,7 +252,7 @@ def test_the_message_has_an_unsubscribe_header_and_both_parts(organisation, user
     assert "Daily summary · Northwind Apparel · Whole organisation" in message.subject
 
 
-def test_moves_are_reported_once_across_consecutive_scheduled_summaries(organisation, user, no_customers_app):
+def test_moves_are_reported_once_across_consecutive_scheduled_summaries(organisation, user):
     data = summary_data_set(organisation=organisation)
     summary = make_summary(organisation=organisation, user=user, local_time=dt.time(0, 0), time_zone="UTC")
     now = data["now"]
