@@ -11,8 +11,8 @@ from django.urls import NoReverseMatch, reverse
 from board.forms import board_filters_from_query
 from board.selectors.cache import board_version
 from board.selectors.filters import BoardFilters, line_items_filtered
-from integrations.numbers import ascii_int
 from customers.selectors import sales_orders_at_risk
+from integrations.numbers import ascii_int
 from production.colours import NEUTRAL, safe_colour, text_colour_for
 from production.models import ForecastState, ProductionOrder, Stage, StagePeriod
 from production.rules import (

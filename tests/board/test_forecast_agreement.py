@@ -13,7 +13,12 @@ from board.selectors.stage_board import stage_board
 from customers.models import SalesOrder
 from customers.services.demand import demand_links_rebuild
 from customers.shipup.services import shipup_plans
-from tests.customers.conftest import CustomerFactory, SalesOrderFactory, SalesOrderLineFactory, SalesOrderQuantityFactory
+from tests.customers.conftest import (
+    CustomerFactory,
+    SalesOrderFactory,
+    SalesOrderLineFactory,
+    SalesOrderQuantityFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
