@@ -43,11 +43,12 @@ def test_cards_tell_predicted_late_from_at_risk_and_show_the_slip(logged_in_clie
     html = _html(logged_in_client, "/board/?swimlane=none")
     late = _card(html, "Merino Crew")
     p50 = items["late"].forecast_arrival_p50
-    assert f'Predicted late · <time datetime="{p50.isoformat()}">{p50.day} {p50:%b}</time>' in late
+    assert f'>Predicted late</span> <span class="eta">likely <time datetime="{p50.isoformat()}">{p50.day} {p50:%b}</time>' in late
     assert "At risk" not in late and "slipped +9 d" in late
     risky = _card(html, "Field Overshirt")
     p90 = items["at_risk"].forecast_arrival_p90
-    assert f'At risk · <time datetime="{p90.isoformat()}">' in risky and "Predicted late" not in risky
+    assert f'>At risk</span> <span class="eta"><time datetime="{p90.isoformat()}">{p90.day} {p90:%b}</time> at worst' in risky
+    assert "Predicted late" not in risky
     assert "slipped" not in risky
     calm = _card(html, "Linen Shirt")
     assert "Predicted late" not in calm and "At risk" not in calm and "slipped" not in calm
