@@ -68,4 +68,12 @@ def test_an_order_timeline_with_projected_bars(browser_page, forecast_shop, arti
     assert labels[0]["y"] + labels[0]["height"] <= labels[1]["y"] + 1
     assert "Due date moved +9 d twice" in page.locator(".date-moves").inner_text()
     _no_negative_days(page)
+
+    page.locator(".timeline a", has_text="Merino Crew").click()
+    page.wait_for_url("**/line-items/*/")
+    page.screenshot(path=str(artifacts_dir / f"forecast-line-item-{width}.png"), full_page=True)
+    assert page.locator(".tl-row.is-projected").count() == 1  # Packing, still to come
+    assert page.locator("tr.is-projected").count() == 2  # the rest of Sewing, and Packing
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # wide tables scroll in place
+    _no_negative_days(page)
     assert page.js_errors == []
