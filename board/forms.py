@@ -6,6 +6,7 @@ from django.http import QueryDict
 
 from board.models import SavedView
 from board.selectors.filters import (
+    FORECASTS,
     GROUPS,
     ORDER_STATUS_ANY,
     STAGE_STATUSES,
@@ -41,6 +42,8 @@ class BoardFilterForm(forms.Form):
     stuck = forms.BooleanField(required=False, label="Stuck only")
     waiting = forms.BooleanField(required=False, label="Customers waiting")
     at_risk = forms.BooleanField(required=False, label="Customer at risk")
+    forecast = forms.ChoiceField(choices=[("", "Any forecast"), *FORECASTS], required=False, label="Forecast")
+    slipped = forms.BooleanField(required=False, label="Slipped")
 
     MULTI = ("season", "warehouse", "stage", "manufacturer")
 
@@ -79,6 +82,8 @@ class BoardFilterForm(forms.Form):
             stuck=bool(data.get("stuck")),
             waiting=bool(data.get("waiting")),
             at_risk=bool(data.get("at_risk")),
+            forecast=data.get("forecast") or "",
+            slipped=bool(data.get("slipped")),
         )
 
     def multi_filters(self) -> list[dict]:
@@ -90,7 +95,7 @@ class BoardFilterForm(forms.Form):
         ]
 
     def status_fields(self) -> list:
-        return [self["stage_status"], self["delivery_status"], self["status"]]
+        return [self["stage_status"], self["delivery_status"], self["status"], self["forecast"]]
 
     def selected_labels(self, name: str) -> list[str]:
         """Labels of the chosen values of a multi-value field (for the dropdown's summary)."""

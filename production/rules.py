@@ -9,15 +9,16 @@ side here and tests/production/test_rules.py checks that they agree.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Case, DateTimeField, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from production.models import DeliveryStatus, OrderStatus, StageStatus
-from production.selectors import stage_p90s
+from production.durations import DEFAULT, DEFAULT_P90_DAYS, Duration, DurationBook, durations_stored
+from production.models import DeliveryStatus, OrderStatus, Stage, StageStatus
 
 # --- the organisation's today ----------------------------------------------------------------------
 
@@ -148,12 +149,18 @@ def days_late(order, *, today: dt.date) -> int:
 
 
 # --- time in stage and stuck -----------------------------------------------------------------------
-# A line item is stuck when it has been in progress in its current stage longer than the stage's
-# threshold: the days a manager set on the stage, else the p90 of the stage's last completed
-# periods (at least a day), else STUCK_DEFAULT_DAYS while there is too little history to know.
+# A line item is stuck when it has been in progress in its current stage longer than its threshold:
+# the days a manager set on the stage, else the p90 of that stage at the line item's manufacturer
+# (production.durations: its own figures once it has enough periods, else the stage's across every
+# factory; at least MIN_STUCK_DAYS), else STUCK_DEFAULT_DAYS while there is too little history to
+# know. production.forecasts stores the figures after syncs: judging stuck is a lookup, never
+# statistics per request. Days in a stage are never negative: a start Uphance dates after now is
+# "starts in N d".
 
 STARTED_STATUSES = (StageStatus.IN_PROGRESS, StageStatus.COMPLETED)
-STUCK_DEFAULT_DAYS = 14.0
+STUCK_DEFAULT_DAYS = DEFAULT_P90_DAYS
+MIN_STUCK_DAYS = 1.0
+DAY_SECONDS = 86400.0
 
 
 def has_started(stage_status: str) -> bool:
@@ -161,48 +168,110 @@ def has_started(stage_status: str) -> bool:
     return stage_status in STARTED_STATUSES
 
 
-def days_in_stage(*, stage_status: str, started_at: dt.datetime | None, now: dt.datetime) -> int | None:
-    """Whole days since the current stage started, for a stage that has started; else None."""
-    return (now - started_at).days if started_at and has_started(stage_status) else None
+def days_in_stage(*, started_at: dt.datetime | None, now: dt.datetime,
+                  stage_status: str = StageStatus.IN_PROGRESS) -> tuple[int | None, bool]:
+    """(whole days in the current stage, False), or (whole days until it starts, True) for a start after `now`.
+
+    Elapsed days round down ("in Sewing for 6 days" after 6.9 days); days until a future start
+    round up, so a start later today reads "starts in 1 d", never "starts in 0 d" or "-1 d in
+    stage". A stage not started, or no start time: (None, False).
+    """
+    if started_at is None or not has_started(stage_status):
+        return None, False
+    seconds = (now - started_at).total_seconds()
+    if seconds >= 0:
+        return int(seconds // DAY_SECONDS), False
+    return max(1, math.ceil(-seconds / DAY_SECONDS)), True
 
 
 @dataclass(frozen=True)
 class StuckThreshold:
+    """After how many days a card is stuck, where that comes from, and the stage's usual duration there."""
+
     days: float
-    source: str  # "manager", "p90" or "default"
-    p90_days: float | None
-    samples: int
+    source: str  # "manager", "manufacturer" (the pair's p90), "stage" (across factories) or "default"
+    usual: Duration  # the stage's median and p90 at the manufacturer (production.durations)
+
+    @property
+    def p90_days(self) -> float | None:
+        return None if self.usual.source == DEFAULT else self.usual.p90_days
+
+    @property
+    def samples(self) -> int:
+        return self.usual.samples
 
     @property
     def label(self) -> str:
-        return {"manager": "set by a manager", "p90": "p90 of past durations"}.get(self.source, "default")
+        return {
+            "manager": "set by a manager", "manufacturer": "p90 at this manufacturer",
+            "stage": "p90 of the stage at every factory",
+        }.get(self.source, "default")
 
 
-def stuck_thresholds(*, organisation, stages, version: int | None = None) -> dict[int, StuckThreshold]:
-    """{stage id: after how many days a card in that stage is stuck} for `stages`.
+@dataclass(frozen=True)
+class StuckThresholds:
+    """The stuck thresholds of an organisation's stages, per stage × manufacturer (a lookup)."""
 
-    `version` keys the cached p90s (the board's data version: pass it wherever the board's cache
-    is in play); None reads the history afresh.
+    book: DurationBook
+    manager: dict[int, float]  # stage id -> the days a manager set
+    stage_ids: tuple[int, ...]
+
+    def threshold(self, stage_id: int | None, manufacturer_id: int | None) -> StuckThreshold | None:
+        """None for a stage these thresholds do not cover (nothing there is stuck)."""
+        if stage_id not in self.stage_ids:
+            return None
+        usual = self.book.duration(stage_id, manufacturer_id)
+        if stage_id in self.manager:
+            return StuckThreshold(self.manager[stage_id], "manager", usual)
+        if usual.source == DEFAULT:
+            return StuckThreshold(STUCK_DEFAULT_DAYS, "default", usual)
+        return StuckThreshold(max(MIN_STUCK_DAYS, usual.p90_days), usual.source, usual)
+
+    def days(self, stage_id: int | None, manufacturer_id: int | None) -> float | None:
+        threshold = self.threshold(stage_id, manufacturer_id)
+        return threshold.days if threshold else None
+
+    def own_pairs(self) -> list[tuple[int, int, float]]:
+        """(stage id, manufacturer id, days) where a manufacturer's own p90 decides (not the stage's)."""
+        return [
+            (stage_id, manufacturer_id, self.days(stage_id, manufacturer_id))
+            for stage_id, manufacturer_id in self.book.own_pairs()
+            if stage_id in self.stage_ids and stage_id not in self.manager
+        ]
+
+    def signature(self) -> str:
+        """What the thresholds depend on beyond the stored durations (for cache keys): managers' settings."""
+        return ",".join(f"{k}:{v}" for k, v in sorted(self.manager.items())) + f"|{','.join(map(str, self.stage_ids))}"
+
+
+def stuck_thresholds(*, organisation, stages=None, version=None) -> StuckThresholds:
+    """The stuck thresholds of `stages` (default: every stage of the organisation).
+
+    `version` (board.selectors.cache.board_version: it moves with syncs and forecast recomputes)
+    keys the cached durations; None reads them afresh.
     """
-    p90s = stage_p90s(organisation=organisation, stages=stages, version=version)
-    out = {}
-    for stage in stages:
-        p90_days, samples = p90s.get(stage.id, (None, 0))
-        if stage.stuck_after_days is not None:
-            out[stage.id] = StuckThreshold(float(stage.stuck_after_days), "manager", p90_days, samples)
-        elif p90_days is not None:
-            out[stage.id] = StuckThreshold(max(1.0, p90_days), "p90", p90_days, samples)
-        else:
-            out[stage.id] = StuckThreshold(STUCK_DEFAULT_DAYS, "default", None, samples)
-    return out
+    if stages is None:
+        stages = Stage.objects.filter(organisation=organisation)
+    stages = list(stages)
+    manager = {s.id: float(s.stuck_after_days) for s in stages if s.stuck_after_days is not None}
+    book = DurationBook(durations_stored(organisation=organisation, version=version))
+    return StuckThresholds(book, manager, tuple(s.id for s in stages))
 
 
-def stuck_q(*, thresholds: dict[int, StuckThreshold], now: dt.datetime) -> Q:
-    """Line items stuck at `now` (of LineItem)."""
-    q = Q(pk__in=[])
-    for stage_id, threshold in thresholds.items():
-        q |= Q(current_stage_id=stage_id, current_stage_started_at__lt=now - dt.timedelta(days=threshold.days))
-    return Q(stage_status=StageStatus.IN_PROGRESS) & q
+def stuck_q(*, thresholds: StuckThresholds, now: dt.datetime) -> Q:
+    """Line items stuck at `now` (of LineItem): one CASE picks each row's cut-off by stage and manufacturer."""
+    whens = [
+        When(current_stage_id=stage_id, order__manufacturer_id=manufacturer_id,
+             then=Value(now - dt.timedelta(days=days)))
+        for stage_id, manufacturer_id, days in thresholds.own_pairs()
+    ] + [
+        When(current_stage_id=stage_id, then=Value(now - dt.timedelta(days=thresholds.days(stage_id, None))))
+        for stage_id in thresholds.stage_ids
+    ]
+    if not whens:
+        return Q(pk__in=[])
+    cutoff = Case(*whens, default=None, output_field=DateTimeField())
+    return Q(stage_status=StageStatus.IN_PROGRESS, current_stage_started_at__lt=cutoff)
 
 
 def is_stuck(*, stage_status: str, started_at: dt.datetime | None, threshold: StuckThreshold | None,
@@ -213,6 +282,7 @@ def is_stuck(*, stage_status: str, started_at: dt.datetime | None, threshold: St
     )
 
 
-def line_item_is_stuck(item, *, thresholds: dict[int, StuckThreshold], now: dt.datetime) -> bool:
+def line_item_is_stuck(item, *, thresholds: StuckThresholds, now: dt.datetime) -> bool:
+    """`item.order` is read for its manufacturer (load it with the item)."""
     return is_stuck(stage_status=item.stage_status, started_at=item.current_stage_started_at,
-                    threshold=thresholds.get(item.current_stage_id), now=now)
+                    threshold=thresholds.threshold(item.current_stage_id, item.order.manufacturer_id), now=now)

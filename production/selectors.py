@@ -1,17 +1,8 @@
-"""Reads over production history that rules and pages build on: stage-duration p90s, UNION ALL of id slices."""
+"""Reads over production that pages build on: UNION ALL of id slices (stage durations are production.durations)."""
 from __future__ import annotations
 
-from collections import defaultdict
-
-from django.core.cache import cache
 from django.db import connections
 from django.db.models import QuerySet
-
-from production.models import Stage, StagePeriod
-
-STUCK_SAMPLE = 200  # the last N completed periods of a stage make its p90
-STUCK_MIN_SAMPLES = 5
-P90_CACHE_SECONDS = 3600
 
 
 def union_ids(querysets: list[QuerySet]) -> list[int]:
@@ -31,45 +22,3 @@ def union_ids(querysets: list[QuerySet]) -> list[int]:
     with connections[db].cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         return [row[0] for row in cursor.fetchall()]
-
-
-def p90(durations: list[float]) -> float | None:
-    """The 90th percentile (nearest rank) of `durations`, or None below STUCK_MIN_SAMPLES."""
-    if len(durations) < STUCK_MIN_SAMPLES:
-        return None
-    durations = sorted(durations)
-    return durations[min(len(durations) - 1, round(0.9 * (len(durations) - 1)))]
-
-
-def _compute_p90s(*, organisation, stages: list[Stage]) -> dict[int, tuple[float | None, int]]:
-    # The stage's most recently recorded periods (newest ids: walking the primary key backwards is
-    # cheap; sorting every period of the stage by end time is not), finished ones kept in Python.
-    parts = [
-        StagePeriod.objects.filter(organisation=organisation, stage_id=stage.id)
-        .order_by("-id").values_list("id")[: STUCK_SAMPLE * 2]
-        for stage in stages
-    ]
-    ids = union_ids(parts)
-    durations: dict[int, list[float]] = defaultdict(list)
-    if ids:
-        rows = StagePeriod.objects.filter(id__in=ids, is_current=False, start_time__isnull=False, end_time__isnull=False)
-        for stage_id, start, end in rows.order_by("-id").values_list("stage_id", "start_time", "end_time"):
-            if end >= start and len(durations[stage_id]) < STUCK_SAMPLE:
-                durations[stage_id].append((end - start).total_seconds() / 86400)
-    return {s.id: (p90(durations[s.id]), len(durations[s.id])) for s in stages}
-
-
-def stage_p90s(*, organisation, stages: list[Stage], version: int | None) -> dict[int, tuple[float | None, int]]:
-    """{stage id: (p90 days or None, samples)} of the last completed periods of every stage.
-
-    Cached per organisation and data `version` (the board's: the last sync run that changed data),
-    so a new sync changes the key; `version=None` reads without the cache.
-    """
-    if version is None:
-        return _compute_p90s(organisation=organisation, stages=stages)
-    key = f"seamline:board:p90:{organisation.pk}:{version}:{','.join(str(s.id) for s in stages)}"
-    cached = cache.get(key)
-    if cached is None:
-        cached = _compute_p90s(organisation=organisation, stages=stages)
-        cache.set(key, cached, P90_CACHE_SECONDS)
-    return cached

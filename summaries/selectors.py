@@ -1,4 +1,5 @@
-"""Reads for e-mail summaries: which are due, and what one summary says (per stage, moved, stuck, late)."""
+"""Reads for e-mail summaries: which are due, and what one summary says (per stage, moved, stuck, late,
+newly predicted late)."""
 import datetime as dt
 from urllib.parse import urlencode
 
@@ -14,7 +15,7 @@ from customers.models import SalesOrder
 from customers.selectors import sales_orders_at_risk
 from integrations.numbers import ascii_int
 from production.colours import NEUTRAL, safe_colour, text_colour_for
-from production.models import ProductionOrder, Stage, StagePeriod
+from production.models import ForecastState, ProductionOrder, Stage, StagePeriod
 from production.rules import (
     days_in_stage,
     days_late,
@@ -126,11 +127,19 @@ def _item_row(item, *, now, today, stage=None, when=None) -> dict:
         "units": item.units,
         "stage": _chip(stage if stage is not None else item.current_stage),
         "days_in_stage": days_in_stage(stage_status=item.stage_status, started_at=item.current_stage_started_at,
-                                       now=now),
+                                       now=now)[0],
         "expected": order_expected_date(order),
         "days_late": days_late(order, today=today),
         "when": when,
     }
+
+
+def _predicted_row(item, *, now, today) -> dict:
+    row = _item_row(item, now=now, today=today)
+    expected = row["expected"]
+    p50, p90 = item.forecast_arrival_p50, item.forecast_arrival_p90
+    return {**row, "p50": p50, "p90": p90, "days_after": (p50 - expected).days if p50 and expected else None,
+            "since": item.predicted_late_since}
 
 
 def _at_risk(*, organisation, filters, items) -> tuple[list[dict] | None, int]:
@@ -247,6 +256,11 @@ def summary_content(*, summary, window_start: dt.datetime, window_end: dt.dateti
         "order__in_warehouse_date", "order__due_date", "order_id", "id"
     )
     open_items = items.filter(line_item_open_q())
+    # Newly predicted late: the forecast (recomputed after syncs) turned late since the last summary.
+    predicted_qs = items.filter(
+        forecast_state=ForecastState.PREDICTED_LATE, predicted_late_since__gte=window_start,
+        predicted_late_since__lt=window_end,
+    ).select_related(*related).order_by("forecast_arrival_p50", "order_id", "id")
 
     # Open orders expected in the next days.
     horizon = today + dt.timedelta(days=DUE_SOON_DAYS)
@@ -278,6 +292,7 @@ def summary_content(*, summary, window_start: dt.datetime, window_end: dt.dateti
     stuck_count = stuck_qs.count()
     late_count = late_qs.count()
     due_count = due_orders_qs.count()
+    predicted_count = predicted_qs.count()
 
     return {
         "summary": summary,
@@ -298,6 +313,8 @@ def summary_content(*, summary, window_start: dt.datetime, window_end: dt.dateti
         "stuck_count": stuck_count,
         "late": [_item_row(i, now=now, today=today) for i in late_qs[:LIST_LIMIT]],
         "late_count": late_count,
+        "predicted_late": [_predicted_row(i, now=now, today=today) for i in predicted_qs[:LIST_LIMIT]],
+        "predicted_late_count": predicted_count,
         "due_soon": due_orders,
         "due_soon_count": due_count,
         "due_soon_days": DUE_SOON_DAYS,
@@ -305,11 +322,13 @@ def summary_content(*, summary, window_start: dt.datetime, window_end: dt.dateti
         "at_risk_count": at_risk_count,
         **{f"{name}_more": max(0, count - LIST_LIMIT) for name, count in (
             ("entered", entered_count), ("completed", completed_count), ("stuck", stuck_count),
-            ("late", late_count), ("due_soon", due_count), ("at_risk", at_risk_count),
+            ("late", late_count), ("predicted_late", predicted_count), ("due_soon", due_count),
+            ("at_risk", at_risk_count),
         )},
         "board_url": summary_board_url(summary=summary),
         "stuck_url": summary_board_url(summary=summary, extra={"stuck": 1}),
         "late_url": summary_board_url(summary=summary, extra={"late": 1}),
+        "predicted_late_url": summary_board_url(summary=summary, extra={"forecast": ForecastState.PREDICTED_LATE}),
     }
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from tests.support.clock import fixed_clock  # noqa: F401  (fixtures for every test)
 from tests.support.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.support.forecast_data import forecast_shop  # noqa: F401
 from tests.support.production_data import board_data, clear_cache  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent

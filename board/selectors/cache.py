@@ -1,4 +1,5 @@
-"""The board's cache: what it reads changes only when a sync writes, so snapshots are keyed by the data version."""
+"""The board's cache: what it reads changes only when a sync or a forecast recompute writes, so snapshots
+are keyed by the data version."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,15 +8,19 @@ import hashlib
 from django.core.cache import cache
 from django.db.models import Q
 
+from production.forecasts.selectors import forecasts_computed_at
 from production.sync.models import SyncRun
 
 SNAPSHOT_CACHE_SECONDS = 300
 
 
-def board_version(*, organisation) -> int:
-    """Id of the organisation's most recent finished sync run that changed data (0 before the first).
+def board_version(*, organisation) -> str:
+    """The board's data version: "<sync run>.<forecasts>" ("0.0" before either).
 
-    Runs that found nothing new (most polls) leave the version, and so the cached board, as it is.
+    <sync run> is the id of the organisation's most recent finished sync run that changed data;
+    runs that found nothing new (most polls) leave it, and so the cached board, as it is.
+    <forecasts> is when the forecasts were last recomputed (after such a sync, once the forecasts
+    are written: predicted late, at risk and stuck by the factory's speed change then).
     """
     run_id = (
         SyncRun.objects.filter(organisation=organisation, finished_at__isnull=False)
@@ -24,16 +29,18 @@ def board_version(*, organisation) -> int:
         .values_list("id", flat=True)
         .first()
     )
-    return run_id or 0
+    computed_at = forecasts_computed_at(organisation=organisation)
+    return f"{run_id or 0}.{round(computed_at.timestamp() * 1_000_000) if computed_at else 0}"
 
 
-def snapshot_key(kind: str, *, organisation, version: int, today: dt.date, filters,
-                 thresholds: dict | None, extra: str = "") -> str:
+def snapshot_key(kind: str, *, organisation, version: str, today: dt.date, filters,
+                 thresholds=None, extra: str = "") -> str:
     """The cache key of one snapshot: organisation, data version, day, the board's filters (a
-    BoardFilters) and, for the stuck filter, the thresholds it was computed with."""
+    BoardFilters) and, for the stuck filter, what the thresholds depend on beyond the data version
+    (production.rules.StuckThresholds: managers' settings)."""
     signature = [kind, str(organisation.pk), str(version), str(today), filters.query_string(), extra]
     if filters.stuck and thresholds:
-        signature.append(",".join(f"{k}:{v.days}" for k, v in sorted(thresholds.items())))
+        signature.append(thresholds.signature())
     return "seamline:board:" + hashlib.sha1("|".join(signature).encode()).hexdigest()
 
 

@@ -11,9 +11,18 @@ from django.utils import timezone
 from board.selectors.cache import board_version
 from customers.selectors import line_items_with_customers_at_risk, line_items_with_waiting_customers
 from integrations.numbers import ascii_int
-from production.models import LineItem, Manufacturer, Season, Stage, StageStatus, Warehouse
+from production.forecasts.selectors import order_slipped_q
+from production.models import (
+    ForecastState,
+    LineItem,
+    Manufacturer,
+    Season,
+    Stage,
+    StageStatus,
+    Warehouse,
+)
 from production.rules import (
-    StuckThreshold,
+    StuckThresholds,
     order_late_q,
     order_open_q,
     order_present_q,
@@ -30,6 +39,10 @@ STAGE_STATUSES = (
     ("pending", "Pending"),
     ("completed", "Completed"),
     ("no_stages", "No stages"),
+)
+FORECASTS = (
+    (ForecastState.PREDICTED_LATE, "Predicted late"),  # the likely (p50) arrival is after the PO's date
+    (ForecastState.AT_RISK, "At risk (only the p90 is late)"),
 )
 ORDER_STATUS_OPEN = ""  # the default: open orders (production.rules: not complete, cancelled or all received)
 ORDER_STATUS_ANY = "any"
@@ -53,6 +66,8 @@ class BoardFilters:
     stuck: bool = False
     waiting: bool = False  # customers wait on it (sales orders linked by SKU)
     at_risk: bool = False  # a customer order waiting on it is at risk
+    forecast: str = ""  # the forecast says: predicted_late | at_risk (LineItem.forecast_state)
+    slipped: bool = False  # its order's expected date is later than when Seamline first saw it
 
     def params(self) -> list[tuple[str, str]]:
         """The canonical query parameters: group and swimlane always, the rest when set."""
@@ -65,13 +80,14 @@ class BoardFilters:
             out += [(name, str(v)) for v in values]
         for name, value in (
             ("stage_status", self.stage_status), ("delivery_status", self.delivery_status),
-            ("status", self.order_status),
+            ("status", self.order_status), ("forecast", self.forecast),
         ):
             out += [(name, value)] if value else []
         out += [("late", "1")] if self.late else []
         out += [("stuck", "1")] if self.stuck else []
         out += [("waiting", "1")] if self.waiting else []
         out += [("at_risk", "1")] if self.at_risk else []
+        out += [("slipped", "1")] if self.slipped else []
         return out
 
     def query_string(self, **extra) -> str:
@@ -131,11 +147,13 @@ def order_filters_q(*, filters: BoardFilters, today: dt.date, prefix: str = "ord
         q &= Q(**{f"{p}delivery_status": filters.delivery_status})
     if filters.late:
         q &= order_late_q(today=today, prefix=p)
+    if filters.slipped:
+        q &= order_slipped_q(prefix=p)
     return q
 
 
 def item_filters_q(
-    *, organisation, filters: BoardFilters, now: dt.datetime, thresholds: dict[int, StuckThreshold] | None = None
+    *, organisation, filters: BoardFilters, now: dt.datetime, thresholds: StuckThresholds | None = None
 ) -> Q:
     """The filters that concern the line item itself (free text also matches its order)."""
     q = Q()
@@ -149,10 +167,10 @@ def item_filters_q(
         q &= Q(stage_status=filters.stage_status)
     if filters.stuck:
         if thresholds is None:
-            stages = list(Stage.objects.filter(organisation=organisation))
-            thresholds = stuck_thresholds(organisation=organisation, stages=stages,
-                                          version=board_version(organisation=organisation))
+            thresholds = stuck_thresholds(organisation=organisation, version=board_version(organisation=organisation))
         q &= stuck_q(thresholds=thresholds, now=now)
+    if filters.forecast:
+        q &= Q(forecast_state=filters.forecast)
     if filters.q:
         q &= text_q(organisation=organisation, text=filters.q)
     if filters.waiting:
@@ -180,7 +198,7 @@ def text_q(*, organisation, text: str) -> Q:
 
 def line_items_filtered(
     *, organisation, filters: BoardFilters, now: dt.datetime | None = None,
-    thresholds: dict[int, StuckThreshold] | None = None,
+    thresholds: StuckThresholds | None = None,
 ) -> QuerySet[LineItem]:
     """The organisation's present line items that the board's filters select.
 

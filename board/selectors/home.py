@@ -1,9 +1,12 @@
 """Reads about organisations: what the home page shows of the connected organisation."""
 from django.db.models import Max, Sum
 
-from production.models import LineItem, ProductionOrder
+from board.selectors.filters import BoardFilters, line_items_filtered
+from production.models import ForecastState, LineItem, ProductionOrder
 from production.rules import order_present_q, orders_open
 from production.sync.models import SyncRun
+
+PREDICTED_LATE = BoardFilters(forecast=ForecastState.PREDICTED_LATE)
 
 
 def organisation_overview(*, organisation) -> dict:
@@ -20,4 +23,7 @@ def organisation_overview(*, organisation) -> dict:
         "line_items": lines.count(),
         "units": lines.aggregate(units=Sum("units"))["units"] or 0,
         "last_sync_at": last_sync,
+        # The board's own filter, so the count is what the link opens.
+        "predicted_late": line_items_filtered(organisation=organisation, filters=PREDICTED_LATE).count(),
+        "predicted_late_query": PREDICTED_LATE.query_string(),
     }

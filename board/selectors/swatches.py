@@ -1,8 +1,6 @@
-"""What a card shows for its product: the product image from Uphance's image hosts, else a colour swatch."""
+"""A colour swatch for a product colour name (cards show it when Uphance gives no image on an allowed
+host: production.images.safe_image_url)."""
 from production.colours import safe_colour
-from production.images import safe_image_url
-
-__all__ = ["colour_swatch", "safe_image_url"]
 
 # Common colour words in product colour names -> a swatch. Values are ours (validated anyway).
 _COLOUR_WORDS = {

@@ -26,10 +26,9 @@ from board.selectors.filters import GROUPS, SWIMLANES, board_options
 from board.selectors.manufacturer_board import manufacturer_board, manufacturer_column_orders
 from board.selectors.saved_views import saved_views_for
 from board.selectors.stage_board import board_cell_cards, stage_board
-from integrations.numbers import ascii_int
+from board.selectors.stage_settings import stages_usual
 from integrations.spreadsheets import csv_lines
 from production.models import Stage
-from production.selectors import stage_p90s
 
 BOARD_TEMPLATE = "board/board.html"
 
@@ -146,7 +145,7 @@ def board_column(request):
 def board_live(request):
     """Polled by the board: 204 while nothing new, else a fresh poller and a `board-updated` event."""
     version = board_version(organisation=request.organisation)
-    if ascii_int(request.GET.get("v"), minimum=0) == version:
+    if request.GET.get("v") == version:
         return HttpResponse(status=204)
     context = {"version": version, "poll_seconds": getattr(settings, "SEAMLINE_BOARD_POLL_SECONDS", 20)}
     response = render(request, f"{BOARD_TEMPLATE}#poller", context)
@@ -243,8 +242,6 @@ def stage_settings(request):
         messages.success(request, "Stage settings saved.")
         return redirect("stage_settings")
     stage_list = list(stages)
-    p90s = stage_p90s(
-        organisation=organisation, stages=stage_list, version=board_version(organisation=organisation)
-    )
-    rows = [(form, form.instance, p90s.get(form.instance.id, (None, 0))) for form in formset.forms]
+    usual = stages_usual(organisation=organisation, stages=stage_list, version=board_version(organisation=organisation))
+    rows = [(form, form.instance, usual.get(form.instance.id)) for form in formset.forms]
     return render(request, "board/stage_settings.html", {"formset": formset, "rows": rows})

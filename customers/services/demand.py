@@ -17,8 +17,10 @@ Rules
   production supplying at most its units; what no production has units left for goes to the
   last-expected one (the earliest it could come). Every other matching production is linked
   too with no units (`is_allocated=False`) so pages can show "also on PO …".
-- Risk: judged per allocated link by `customers.services.risk.risk_assess`; a sales order is
-  at risk when any of its links is, with the reason of the most serious one.
+- Risk: judged per allocated link by `customers.services.risk.risk_assess` (the ship-by date
+  against the production's date and its stored forecast); a sales order is at risk when any of
+  its links is, with the reason of the most serious one. Rebuilt after production syncs and
+  again once the forecasts they change are recomputed (customers.signals).
 """
 from __future__ import annotations
 
@@ -33,10 +35,10 @@ from django.utils import timezone
 from accounts.models import Organisation
 from customers.models import DemandLink, SalesOrder, SalesOrderQuantity
 from customers.signals import demand_relinked
-from production.models import LineQuantity, ProductionOrder
+from production.models import LineQuantity, ProductionOrder, StageStatus
 from production.rules import expected_date, orders_open, organisation_today
 
-from .risk import SEVERITY, Production, risk_assess, stage_plan_load
+from .risk import SEVERITY, Production, risk_assess
 
 BATCH = 2000
 
@@ -106,12 +108,12 @@ def _supply(organisation, demand_queryset) -> list[_Supply]:
     )
     rows = []
     for (pk, line_item_id, order_id, sku_id, variation_id, size, units, in_warehouse, due, order_uid, uid, number,
-         manufacturer, delivery_status, stage_status, stage_id, started_at) in queryset.values_list(
+         manufacturer, delivery_status, stage_status, stage_name, forecast_p50, forecast_p90) in queryset.values_list(
         "pk", "line_item_id", "line_item__order_id", "sku_id", "line_item__variation_id", "size", "quantity",
         "line_item__order__in_warehouse_date", "line_item__order__due_date", "line_item__order__uphance_id",
         "uphance_id", "line_item__order__number", "line_item__order__manufacturer__name",
-        "line_item__order__delivery_status", "line_item__stage_status", "line_item__current_stage_id",
-        "line_item__current_stage_started_at",
+        "line_item__order__delivery_status", "line_item__stage_status", "line_item__current_stage__name",
+        "line_item__forecast_arrival_p50", "line_item__forecast_arrival_p90",
     ).iterator(chunk_size=BATCH):
         expected = expected_date(in_warehouse_date=in_warehouse, due_date=due)
         rows.append(_Supply(
@@ -120,8 +122,9 @@ def _supply(organisation, demand_queryset) -> list[_Supply]:
             sort_key=(expected is None, expected or dt.date.max, order_uid, uid),
             production=Production(
                 order_number=number, manufacturer=manufacturer or "", expected_date=expected,
-                delivery_status=delivery_status or "", stage_status=stage_status or "",
-                current_stage_id=stage_id, current_stage_started_at=started_at,
+                delivery_status=delivery_status or "",
+                stage_name=(stage_name or "") if stage_status == StageStatus.IN_PROGRESS else "",
+                forecast_p50=forecast_p50, forecast_p90=forecast_p90,
             ),
         ))
     return rows
@@ -144,7 +147,6 @@ def demand_links_rebuild(*, organisation, now: dt.datetime | None = None) -> int
     """Recompute the organisation's demand links and sales-order risk flags; returns the number of links."""
     now = now or timezone.now()
     today = organisation_today(organisation=organisation, now=now)
-    plan = stage_plan_load(organisation=organisation)
     demand, demand_queryset = _demand(organisation)
     supply = _supply(organisation, demand_queryset) if demand else []
 
@@ -179,7 +181,7 @@ def demand_links_rebuild(*, organisation, now: dt.datetime | None = None) -> int
             allocation[last.pk] = allocation.get(last.pk, 0) + need
         for s in candidates:
             units = allocation.get(s.pk, 0)
-            risk = risk_assess(ship_by=d.ship_by, production=s.production, plan=plan, today=today, now=now) if units else None
+            risk = risk_assess(ship_by=d.ship_by, production=s.production, today=today) if units else None
             links.append(DemandLink(
                 organisation=organisation, sales_order_quantity_id=d.pk, sales_order_line_id=d.line_id,
                 sales_order_id=d.sales_order_id, customer_id=d.customer_id, line_quantity_id=s.pk,

@@ -13,7 +13,8 @@ What is sent (one `POST /v2/orders` per sales order, an upsert by merchant_id):
 
 Status precedence, first match wins:
   canceled            the sales order is cancelled (sent once, only if Shipup has the order)
-  production_delay    the sales order is at risk (customers' risk rule: SalesOrder.at_risk)
+  production_delay    the sales order is at risk (customers' risk rule: SalesOrder.at_risk, judged by
+                      the same stored forecast as the board's "predicted late")
   preparing_shipment  all the production it waited on is received (its demand links are gone
                       and every production order of the last accepted push is all received)
   in_transit_to_stock a production order it waits on is receiving

@@ -13,7 +13,8 @@ Stage durations (per stage × manufacturer; the figures StageDuration stores):
   listed before it: Uphance lists past stages in stage order, their timestamps need not agree)
   cannot be told apart, so both periods of such a pair are left out;
 - fewer than MIN_SAMPLES at the manufacturer: the stage across every factory; fewer there too:
-  DEFAULT_MEDIAN_DAYS / DEFAULT_P90_DAYS (a week, two at worst: the old fixed guess).
+  DEFAULT_MEDIAN_DAYS / DEFAULT_P90_DAYS (a week, two at worst: the old fixed guess); the
+  fallbacks are production.durations' (DurationBook.duration), the one place they are spelled.
 
 Receiving gap (the organisation's usual time from the last stage's end to goods received): per
 order that arrived, arrival minus the latest stage end of its line items; orders whose stages were
@@ -34,21 +35,20 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+# Durations, their fallbacks and defaults are production.durations' (the stuck rule reads them too).
+from production.durations import DEFAULT, MANUFACTURER, MIN_SAMPLES, STAGE, Duration
+from production.durations import DurationBook as StoredDurationBook
+
 from .distributions import LogNormal
 
 WINDOW_DAYS = 365.0
 MAX_SAMPLES = 200
 MAX_GAP_SAMPLES = 500
-MIN_SAMPLES = 5
 CLICKED_THROUGH_DAYS = 1 / 24
-DEFAULT_MEDIAN_DAYS = 7.0
-DEFAULT_P90_DAYS = 14.0
 DEFAULT_GAP_MEDIAN_DAYS = 3.0
 DEFAULT_GAP_P90_DAYS = 10.0
 DEFAULT_WAIT_MEDIAN_DAYS = 3.0
 DEFAULT_WAIT_P90_DAYS = 10.0
-
-MANUFACTURER, STAGE, DEFAULT = "manufacturer", "stage", "default"
 
 # One period: (sequence, stage id, start, end, is_current); start/end float days or None.
 Period = tuple[int, int, float | None, float | None, bool]
@@ -103,19 +103,11 @@ class History:
         return order.manufacturer_id if order else None
 
 
-@dataclass(frozen=True, slots=True)
-class Duration:
-    median_days: float
-    p90_days: float
-    samples: int
-    source: str = MANUFACTURER  # manufacturer | stage | default: where the figures come from
-
-    @property
-    def distribution(self) -> LogNormal:
-        return LogNormal.fit(self.median_days, self.p90_days)
+def distribution_of(duration: Duration) -> LogNormal:
+    """The log-normal through a duration's median and p90."""
+    return LogNormal.fit(duration.median_days, duration.p90_days)
 
 
-DEFAULT_DURATION = Duration(DEFAULT_MEDIAN_DAYS, DEFAULT_P90_DAYS, 0, DEFAULT)
 DEFAULT_GAP = Duration(DEFAULT_GAP_MEDIAN_DAYS, DEFAULT_GAP_P90_DAYS, 0, DEFAULT)
 DEFAULT_WAIT = Duration(DEFAULT_WAIT_MEDIAN_DAYS, DEFAULT_WAIT_P90_DAYS, 0, DEFAULT)
 
@@ -191,34 +183,18 @@ class DurationSamples:
         return DurationBook(fitted)
 
 
-class DurationBook:
-    """Stage durations with the fallbacks: manufacturer's own, else the stage's, else the default."""
+class DurationBook(StoredDurationBook):
+    """Stage durations with the fallbacks (production.durations), and the log-normal of each."""
 
     def __init__(self, fitted: dict[tuple[int, int | None], Duration]):
-        self.fitted = fitted
-        self._resolved: dict[tuple[int, int | None], Duration] = {}
+        super().__init__(fitted)
         self._distributions: dict[tuple[int, int | None], LogNormal] = {}
-
-    def duration(self, stage_id: int, manufacturer_id: int | None) -> Duration:
-        key = (stage_id, manufacturer_id)
-        found = self._resolved.get(key)
-        if found is None:
-            own = self.fitted.get(key) if manufacturer_id is not None else None
-            stage = self.fitted.get((stage_id, None))
-            if own is not None and own.samples >= MIN_SAMPLES:
-                found = own
-            elif stage is not None and stage.samples >= MIN_SAMPLES:
-                found = stage
-            else:
-                found = DEFAULT_DURATION
-            self._resolved[key] = found
-        return found
 
     def distribution(self, stage_id: int, manufacturer_id: int | None) -> LogNormal:
         key = (stage_id, manufacturer_id)
         found = self._distributions.get(key)
         if found is None:
-            found = self._distributions[key] = self.duration(stage_id, manufacturer_id).distribution
+            found = self._distributions[key] = distribution_of(self.duration(stage_id, manufacturer_id))
         return found
 
 

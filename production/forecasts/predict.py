@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from production.models.orders import ForecastState
 
 from .distributions import MIN_DAYS, MIN_SPREAD, LogNormal, cumulative
-from .history import Duration, DurationBook, Period, Routes
+from .history import Duration, DurationBook, Period, Routes, distribution_of
 
 DAY_SECONDS = 86400.0
 
@@ -87,7 +87,7 @@ def line_forecast(
         if start is None:
             if wait is not None:
                 waited = as_of - waiting_since if waiting_since is not None else 0.0
-                parts.append(wait.distribution.remaining(max(waited, 0.0)))
+                parts.append(distribution_of(wait).remaining(max(waited, 0.0)))
                 lead = 1
             parts.append(stage)
         elif start > as_of:
@@ -125,7 +125,7 @@ def order_arrival(
         return None
     done_p50 = max(f.done_p50 for f in lines)
     done_p90 = max(f.done_p90 for f in lines)
-    received = gap.distribution
+    received = distribution_of(gap)
     if done_p90 <= as_of:
         # Every stage is done: the gap is under way since the last one ended.
         r50, r90 = received.remainder(as_of - done_p50)

@@ -1,76 +1,32 @@
 """Reads of production.forecasts for the board, summaries, customers, Shipup and analytics.
 
 Everything here reads what `services.forecasts_recompute` stored (StageDuration, ReceivingGap, the
-line items' forecast fields, OrderDateChange); nothing computes a forecast per request.
-
-For the stuck rule (production/rules.py, owned there): a card is stuck when its days in stage
-exceed `stuck_threshold_days(stage, manufacturer)`: the manager's setting for the stage when there
-is one, else that stage × manufacturer's p90 (falling back to the stage across factories, then the
-default). For a whole board, `stuck_thresholds(organisation=...)` answers every pair in one query.
+line items' forecast fields, OrderDateChange); nothing computes a forecast per request. The stuck
+rule built on the stored durations is production.rules' (stuck_thresholds), its fallbacks
+production.durations'.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from production.models import OrderDateChange, ReceivingGap, Stage, StageDuration
+from django.db.models import F, Q
+
+from production.durations import durations_stored
+from production.models import OrderDateChange, ReceivingGap
 
 from .history import DEFAULT_GAP, Duration, DurationBook
 
 
 def stage_durations_book(*, organisation) -> DurationBook:
     """The stored durations of every stage × manufacturer (one query), with the usual fallbacks."""
-    fitted = {
-        (stage_id, manufacturer_id): Duration(median, p90, samples, "manufacturer" if manufacturer_id else "stage")
-        for stage_id, manufacturer_id, median, p90, samples in StageDuration.objects.filter(
-            organisation=organisation
-        ).values_list("stage_id", "manufacturer_id", "median_days", "p90_days", "samples")
-    }
-    return DurationBook(fitted)
+    return DurationBook(durations_stored(organisation=organisation))
 
 
 def stage_duration(*, stage, manufacturer=None, book: DurationBook | None = None) -> Duration:
     """Median and p90 days of `stage` at `manufacturer` (None: every factory), with its source."""
     book = book or stage_durations_book(organisation=stage.organisation)
     return book.duration(stage.pk, getattr(manufacturer, "pk", manufacturer))
-
-
-def stuck_threshold_days(stage, manufacturer=None, *, book: DurationBook | None = None) -> float:
-    """Days after which a card in `stage` at `manufacturer` is stuck: the manager's setting, else the pair's p90."""
-    if stage.stuck_after_days is not None:
-        return float(stage.stuck_after_days)
-    return stage_duration(stage=stage, manufacturer=manufacturer, book=book).p90_days
-
-
-@dataclass(frozen=True)
-class StuckThresholds:
-    """Stuck thresholds of a whole organisation: `days(stage_id, manufacturer_id)`, and the pairs for a query."""
-
-    book: DurationBook
-    manager: dict[int, float]  # stage id -> the manager's setting
-
-    def days(self, stage_id: int, manufacturer_id: int | None) -> float:
-        if stage_id in self.manager:
-            return self.manager[stage_id]
-        return self.book.duration(stage_id, manufacturer_id).p90_days
-
-    def pairs(self, stage_ids, manufacturer_ids) -> dict[tuple[int, int | None], float]:
-        """Every (stage, manufacturer) threshold, plus (stage, None) for orders without a manufacturer."""
-        return {
-            (stage_id, manufacturer_id): self.days(stage_id, manufacturer_id)
-            for stage_id in stage_ids
-            for manufacturer_id in [*manufacturer_ids, None]
-        }
-
-
-def stuck_thresholds(*, organisation) -> StuckThresholds:
-    manager = {
-        pk: float(days)
-        for pk, days in Stage.objects.filter(organisation=organisation, stuck_after_days__isnull=False).values_list(
-            "pk", "stuck_after_days"
-        )
-    }
-    return StuckThresholds(stage_durations_book(organisation=organisation), manager)
 
 
 def receiving_gap(*, organisation) -> Duration:
@@ -103,10 +59,36 @@ def order_date_history(*, order, field: str = OrderDateChange.Field.DUE_DATE) ->
     return list(OrderDateChange.objects.filter(order=order, field=field).order_by("seen_at", "id"))
 
 
-def order_slip_days(order) -> int | None:
-    """Days the order's expected date moved from the original one (positive: later); None without both."""
-    current = order.in_warehouse_date or order.due_date
-    original = order.original_in_warehouse_date if order.in_warehouse_date else order.original_due_date
+def forecasts_computed_at(*, organisation) -> dt.datetime | None:
+    """When the organisation's forecasts were last recomputed (every recompute stores the receiving gap)."""
+    return ReceivingGap.objects.filter(organisation=organisation).values_list("computed_at", flat=True).first()
+
+
+def slip_days(*, due_date, in_warehouse_date, original_due_date, original_in_warehouse_date) -> int | None:
+    """Days the expected date moved from the original one (positive: later); None without both.
+
+    The expected date is the in-warehouse date, else the due date (production.rules); its original
+    is the same field's as Seamline first saw it. Late is judged against the current date; a slip
+    against the original.
+    """
+    current = in_warehouse_date or due_date
+    original = original_in_warehouse_date if in_warehouse_date else original_due_date
     if current is None or original is None:
         return None
     return (current - original).days
+
+
+def order_slip_days(order) -> int | None:
+    return slip_days(due_date=order.due_date, in_warehouse_date=order.in_warehouse_date,
+                     original_due_date=order.original_due_date,
+                     original_in_warehouse_date=order.original_in_warehouse_date)
+
+
+def order_slipped_q(*, prefix: str = "") -> Q:
+    """Orders whose expected date is later than its original (order_slip_days > 0), as a filter."""
+    p = prefix
+    return Q(**{f"{p}in_warehouse_date__isnull": False, f"{p}original_in_warehouse_date__isnull": False,
+                f"{p}in_warehouse_date__gt": F(f"{p}original_in_warehouse_date")}) | Q(
+        **{f"{p}in_warehouse_date__isnull": True, f"{p}due_date__isnull": False,
+           f"{p}original_due_date__isnull": False, f"{p}due_date__gt": F(f"{p}original_due_date")}
+    )

@@ -18,6 +18,7 @@ from board.selectors.stage_board import (
     stage_board,
 )
 from board.selectors.swatches import colour_swatch
+from production.forecasts.services import forecasts_recompute
 from production.rules import stuck_thresholds
 from production.sync.models import SyncRun
 from tests.support.factories import ProductionOrderFactory, StageFactory, StagePeriodFactory
@@ -69,39 +70,61 @@ def test_cards_carry_days_in_stage_and_late_stuck_badges(board_data):
     assert cards["Montblanc Cap"].stage_done
 
 
-def test_stuck_uses_the_p90_of_past_durations_when_no_manager_threshold(board_data, organisation):
-    cutting = board_data.cutting
-    # Ten completed Cutting periods of 1..10 days: p90 = 9 days.
-    for days in range(1, 11):
-        item = staged_line_item(order=board_data.future_order, stage=board_data.packing, days_in_stage=1,
-                                past=[(cutting, days)], product_name=f"History {days}")
-        item.removed_at = timezone.now()  # history only, not on the board
+def _history(order, stage, days_list):
+    """Completed periods of `stage` at `order`'s factory (line items off the board: history only)."""
+    for days in days_list:
+        item = staged_line_item(order=order, status="completed", past=[(stage, days)], product_name=f"History {days}")
+        item.removed_at = timezone.now()
         item.save()
+
+
+def test_stuck_is_judged_by_the_factorys_own_speed_unless_a_manager_set_a_threshold(board_data, organisation):
+    cutting = board_data.cutting
+    _history(board_data.future_order, cutting, range(1, 11))  # Adine cuts in 1..10 days: p90 9.1
+    _history(board_data.undated_order, cutting, range(20, 30))  # Kotka takes 20..29: p90 28.1
+    forecasts_recompute(organisation=organisation)
     thresholds = stuck_thresholds(organisation=organisation, stages=[cutting, board_data.sewing])
-    assert thresholds[cutting.id].source == "p90" and thresholds[cutting.id].days == pytest.approx(9.0)
-    assert thresholds[board_data.sewing.id].source == "manager" and thresholds[board_data.sewing.id].days == 10
+    adine, kotka = board_data.adine.id, board_data.kotka.id
+    # Adine's Cutting periods (1..10 days and the board's own 1, 1, 2): p90 8.8 days; Kotka's 28.1.
+    assert thresholds.threshold(cutting.id, adine).source == "manufacturer"
+    assert thresholds.days(cutting.id, adine) == pytest.approx(8.8)
+    assert thresholds.days(cutting.id, kotka) == pytest.approx(28.1)
+    assert thresholds.threshold(board_data.sewing.id, adine).source == "manager"
+    assert thresholds.days(board_data.sewing.id, kotka) == 10
     staged_line_item(order=board_data.future_order, stage=cutting, days_in_stage=10, product_name="Slow cut")
     staged_line_item(order=board_data.future_order, stage=cutting, days_in_stage=8, product_name="Fine cut")
+    staged_line_item(order=board_data.undated_order, stage=cutting, days_in_stage=12, product_name="Kotka cut")
     cards = {c.product_name: c for c in _cards(_board(board_data))}
     assert cards["Slow cut"].stuck and not cards["Fine cut"].stuck
+    assert not cards["Kotka cut"].stuck  # 12 days is usual at Kotka
+    assert cards["Slow cut"].usual_label == "usual 4–9 d at Adine Undone"
+    assert cards["Kotka cut"].usual_label == "usual 25–28 d at Kotka Knits"
+    assert _names(_board(board_data, stuck=True)) == ["2470_Eighteen", "Slow cut"]
 
 
 def test_too_little_history_falls_back_to_a_default(board_data, organisation):
     thresholds = stuck_thresholds(organisation=organisation, stages=[board_data.packing])
-    assert thresholds[board_data.packing.id].source == "default"
+    assert thresholds.threshold(board_data.packing.id, board_data.adine.id).source == "default"
+    cards = {c.product_name: c for c in _cards(_board(board_data))}
+    assert cards["Montblanc Cap"].usual_label == ""  # no "usual" made up from the default
 
 
-def test_p90_is_cached_until_the_next_sync_that_changed_data(board_data, organisation):
+def test_thresholds_are_the_stored_durations_and_move_with_a_recompute(board_data, organisation):
     packing = board_data.packing
-    assert stuck_thresholds(organisation=organisation, stages=[packing], version=board_version(organisation=organisation))[packing.id].source == "default"
-    for days in range(1, 8):
-        staged_line_item(order=board_data.future_order, stage=board_data.cutting, days_in_stage=1,
-                         past=[(packing, days)])
-    # Same sync state: the cached figure stands (one bounded query per sync, not per request).
-    assert stuck_thresholds(organisation=organisation, stages=[packing], version=board_version(organisation=organisation))[packing.id].source == "default"
-    SyncRun.objects.create(organisation=organisation, kind="production_stages", outcome="succeeded",
-                           finished_at=timezone.now(), updated=7)
-    assert stuck_thresholds(organisation=organisation, stages=[packing], version=board_version(organisation=organisation))[packing.id].source == "p90"
+
+    def source():
+        version = board_version(organisation=organisation)
+        return stuck_thresholds(organisation=organisation, stages=[packing], version=version).threshold(
+            packing.id, None).source
+
+    assert source() == "default"
+    _history(board_data.future_order, packing, range(1, 8))
+    # No request computes statistics: until the forecasts are recomputed, the stored figures stand.
+    assert source() == "default"
+    before = board_version(organisation=organisation)
+    forecasts_recompute(organisation=organisation)
+    assert board_version(organisation=organisation) != before
+    assert source() == "stage"
 
 
 @pytest.mark.parametrize(
@@ -263,16 +286,18 @@ def test_invalid_stage_colour_never_reaches_the_board(board_data, organisation):
     assert cutting.colour == "#9ca3af"
 
 
-def test_p90_samples_are_the_completed_periods_of_the_stage(board_data, organisation):
-    # Guard for the p90 sample: removed line items keep their history.
+def test_removed_line_items_keep_their_stage_history_for_the_durations(board_data, organisation):
     for days in range(1, 7):
         StagePeriodFactory(
-            line_item=board_data.items["no_stages"], stage=board_data.packing, sequence=10 + days, is_current=False,
+            line_item=board_data.items["no_stages"], stage=board_data.packing, sequence=20 - days, is_current=False,
             start_time=timezone.now() - dt.timedelta(days=days + 1), end_time=timezone.now() - dt.timedelta(days=1),
             status="completed",
         )
+    board_data.items["no_stages"].removed_at = timezone.now()
+    board_data.items["no_stages"].save()
+    forecasts_recompute(organisation=organisation)
     thresholds = stuck_thresholds(organisation=organisation, stages=[board_data.packing])
-    assert thresholds[board_data.packing.id].samples == 6
+    assert thresholds.threshold(board_data.packing.id, None).samples == 6
 
 
 @pytest.mark.parametrize("swimlane", ["manufacturer", "season", "none"])
@@ -296,15 +321,19 @@ def test_sparse_cells_get_the_same_cards_by_a_ranked_query(board_data, monkeypat
     assert picked() == dense
 
 
-def test_only_runs_that_changed_data_move_the_board_version(organisation):
-
+def test_only_runs_that_changed_data_and_forecast_recomputes_move_the_board_version(organisation):
     base = board_version(organisation=organisation)
+    assert base == "0.0"
     quiet = SyncRun.objects.create(organisation=organisation, kind="production_new", outcome="succeeded",
                                    finished_at=timezone.now())
     assert board_version(organisation=organisation) == base  # a poll that found nothing keeps the cache
     busy = SyncRun.objects.create(organisation=organisation, kind="production_stages", outcome="succeeded",
                                   finished_at=timezone.now(), updated=3)
-    assert board_version(organisation=organisation) == busy.pk != quiet.pk
+    assert board_version(organisation=organisation) == f"{busy.pk}.0" != f"{quiet.pk}.0"
+    # The forecasts are written after the sync: their recompute moves the version too.
+    forecasts_recompute(organisation=organisation)
+    after = board_version(organisation=organisation)
+    assert after.startswith(f"{busy.pk}.") and after != f"{busy.pk}.0"
 
 
 def test_a_sync_that_changed_data_warms_the_default_boards(board_data, organisation, user, django_assert_max_num_queries):

@@ -6,7 +6,6 @@ from django.utils import timezone
 
 from customers.models import DemandLink, SalesOrder
 from customers.services.demand import demand_links_rebuild
-from customers.services.risk import DEFAULT_STAGE_DAYS
 from customers.services.upsert import sales_orders_upsert
 from integrations.uphance import payloads
 from tests.customers.conftest import (
@@ -19,12 +18,7 @@ from tests.customers.conftest import (
     demand,
     production,
 )
-from tests.support.factories import (
-    LineItemFactory,
-    ProductionOrderFactory,
-    StageFactory,
-    StagePeriodFactory,
-)
+from tests.support.factories import StageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -211,60 +205,51 @@ def test_ship_date_passed_with_production_not_received_is_at_risk(organisation):
     assert link.at_risk and link.risk_kind == "overdue" and "was to ship by" in link.risk_reason
 
 
-def stage_history(organisation, durations: dict[str, list[int]]):
-    """Stages in this order, each with completed periods lasting these many days."""
-    stages = {}
-    for position, (name, lengths) in enumerate(durations.items()):
-        stage = stages[name] = StageFactory(organisation=organisation, name=name, position=position)
-        for length in lengths:
-            end = timezone.now() - dt.timedelta(days=40)
-            item = LineItemFactory(order=ProductionOrderFactory(organisation=organisation, status="complete"))
-            StagePeriodFactory(line_item=item, stage=stage, is_current=False, status="completed",
-                               start_time=end - dt.timedelta(days=length), end_time=end)
-    return stages
-
-
-def in_stage(supply, stage, *, since_days: float):
+def forecast(supply, *, p50, p90=None, stage=None):
+    """The stored forecast of the supply's line item, as a recompute leaves it (production.forecasts)."""
     item = supply.line_item
-    item.current_stage, item.stage_status, item.has_stages = stage, "in_progress", True
-    item.current_stage_started_at = timezone.now() - dt.timedelta(days=since_days)
+    item.forecast_arrival_p50, item.forecast_arrival_p90 = p50, p90 or p50
+    if stage is not None:
+        item.current_stage, item.stage_status, item.has_stages = stage, "in_progress", True
+        item.current_stage_started_at = timezone.now() - dt.timedelta(days=1)
     item.save()
 
 
-def test_an_early_stage_with_too_little_time_left_is_at_risk_by_median_stage_durations(organisation):
-    stages = stage_history(organisation, {"Cutting": [2, 3, 9], "Sewing": [4, 5, 6], "Packing": [1, 2, 3]})
-    supply = production(organisation, due=days(3), manufacturer="Bolide")  # Uphance's date looks fine…
-    in_stage(supply, stages["Sewing"], since_days=1)
-    # …but Sewing takes 5 days (1 spent) and Packing 2: about 6 more days; it ships in 4.
+def day_month(value):
+    return f"{value.day} {value:%b}" + ("" if value.year == TODAY.year else f" {value.year}")
+
+
+def test_a_forecast_after_the_ship_date_is_at_risk_though_uphances_date_looks_fine(organisation):
+    supply = production(organisation, due=days(3), manufacturer="Bolide", number="1311")  # Uphance's date looks fine…
+    forecast(supply, p50=days(6), p90=days(9), stage=StageFactory(organisation=organisation, name="Sewing"))
+    # …but the factory's own speed puts it in the warehouse on day 6; it ships by day 4.
     link = risk_of(demand(organisation, start=days(2), cancel=days(4)))
-    ships = days(4)
     assert link.at_risk and link.risk_kind == "slow"
-    assert link.risk_reason.startswith("Sewing at Bolide needs about 6 more days; ships by ")
-    assert link.risk_reason.endswith(f"{ships.day} {ships:%b}" + ("" if ships.year == TODAY.year else f" {ships.year}"))
+    assert link.risk_reason == f"PO 1311 at Bolide likely in the warehouse {day_month(days(6))} (in Sewing); ships by {day_month(days(4))}"
 
 
-def test_enough_time_left_for_the_remaining_stages_is_not_at_risk(organisation):
-    stages = stage_history(organisation, {"Cutting": [3], "Sewing": [5], "Packing": [2]})
+def test_only_the_p90_after_the_ship_date_is_not_a_customer_order_at_risk(organisation):
     supply = production(organisation, due=days(5))
-    in_stage(supply, stages["Sewing"], since_days=1)
+    forecast(supply, p50=days(9), p90=days(14))
     assert not risk_of(demand(organisation, start=days(8), cancel=days(10))).at_risk
 
 
-def test_stages_without_history_count_the_default_duration(organisation):
-    sewing = StageFactory(organisation=organisation, name="Sewing", position=0)
-    StageFactory(organisation=organisation, name="Packing", position=1)
-    supply = production(organisation, due=days(5), manufacturer="Bolide")
-    in_stage(supply, sewing, since_days=0)
-    needed = int(2 * DEFAULT_STAGE_DAYS)
-    link = risk_of(demand(organisation, start=days(needed - 2), cancel=days(needed - 1)))
-    assert link.risk_kind == "slow" and f"needs about {needed} more days" in link.risk_reason
-    assert not risk_of(demand(organisation, start=days(needed + 1), cancel=days(needed + 3))).at_risk
+def test_nothing_forecast_is_judged_by_the_dates_alone(organisation):
+    production(organisation, due=days(5))  # no stages, no forecast: no guess of days per stage
+    assert not risk_of(demand(organisation, start=days(8), cancel=days(10))).at_risk
+
+
+def test_no_date_from_uphance_says_what_the_forecast_says(organisation):
+    supply = production(organisation, due=None, number="1307")
+    forecast(supply, p50=days(12))
+    link = risk_of(demand(organisation, cancel=days(45)))
+    assert link.risk_kind == "no_date"
+    assert link.risk_reason == f"No date from Uphance for PO 1307 at Bolide; likely in the warehouse {day_month(days(12))}; ships by {day_month(days(45))}"
 
 
 def test_partly_received_production_is_judged_by_its_date_only(organisation):
-    stages = stage_history(organisation, {"Cutting": [20], "Sewing": [20]})
     supply = production(organisation, due=days(5), delivery_status="receiving", number="1311")
-    in_stage(supply, stages["Cutting"], since_days=0)  # would need 40 days by its stages
+    forecast(supply, p50=days(40))  # what came in is in: the forecast of the rest is not the point
     assert not risk_of(demand(organisation, start=days(8), cancel=days(10))).at_risk
 
     late = production(organisation, sku=6001, due=days(20), delivery_status="receiving", number="1312")

@@ -7,13 +7,13 @@ import pytest
 from django.core.cache import cache
 
 from production import rules
-from production.models import LineItem, ProductionOrder
+from production.models import LineItem, ProductionOrder, StageDuration
 from tests.support.factories import (
     LineItemFactory,
+    ManufacturerFactory,
     OrganisationFactory,
     ProductionOrderFactory,
     StageFactory,
-    StagePeriodFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -136,59 +136,78 @@ def test_late_on_line_items_follows_their_order(organisation):
 
 # --- time in stage and stuck ----------------------------------------------------------------------
 
-def _history(stage, days_list):
-    for n, days in enumerate(days_list):
-        item = LineItemFactory(order=ProductionOrderFactory(organisation=stage.organisation), removed_at=NOW)
-        StagePeriodFactory(line_item=item, stage=stage, sequence=n, is_current=False, status="completed",
-                           start_time=NOW - dt.timedelta(days=days + 1), end_time=NOW - dt.timedelta(days=1))
+def _durations(organisation, stage, rows):
+    """Stored durations, as a forecast recompute leaves them: (manufacturer or None, median, p90, samples)."""
+    for maker, median, p90, samples in rows:
+        StageDuration.objects.create(organisation=organisation, stage=stage, manufacturer=maker, median_days=median,
+                                     p90_days=p90, samples=samples)
 
 
-def test_the_stuck_threshold_is_the_managers_else_the_p90_else_a_default(organisation):
+def test_the_stuck_threshold_is_the_managers_else_the_factorys_p90_else_the_stages_else_a_default(organisation):
     cache.clear()
+    bolide, kotka, newcomer = (ManufacturerFactory(organisation=organisation, name=n) for n in ("Bolide", "Kotka", "New"))
     managed = StageFactory(organisation=organisation, stuck_after_days=Decimal("3.5"))
     learned = StageFactory(organisation=organisation)
     quick = StageFactory(organisation=organisation)
     new = StageFactory(organisation=organisation)
-    _history(managed, range(1, 11))
-    _history(learned, range(1, 11))  # 1..10 days: p90 = 9
-    _history(quick, [0.1] * 6)  # a p90 under a day still waits a day
-    _history(new, [5, 6])  # too little history
+    _durations(organisation, managed, [(None, 5, 9, 20), (bolide, 4, 6, 10)])
+    _durations(organisation, learned, [(None, 6, 9, 20), (bolide, 4, 6, 10), (kotka, 8, 12, 4)])  # Kotka: too few
+    _durations(organisation, quick, [(None, 0.1, 0.2, 6)])  # a p90 under a day still waits a day
+    _durations(organisation, new, [(None, 5, 6, 2)])  # too little history
     thresholds = rules.stuck_thresholds(organisation=organisation, stages=[managed, learned, quick, new])
-    assert (thresholds[managed.id].source, thresholds[managed.id].days) == ("manager", 3.5)
-    assert thresholds[managed.id].p90_days == pytest.approx(9.0)
-    assert thresholds[learned.id].source == "p90" and thresholds[learned.id].days == pytest.approx(9.0)
-    assert thresholds[quick.id].source == "p90" and thresholds[quick.id].days == 1.0
-    assert (thresholds[new.id].source, thresholds[new.id].days, thresholds[new.id].samples) == (
-        "default", rules.STUCK_DEFAULT_DAYS, 2)
-    assert thresholds[new.id].label == "default" and thresholds[learned.id].label == "p90 of past durations"
+
+    def of(stage, maker):
+        t = thresholds.threshold(stage.id, maker.id if maker else None)
+        return t.source, t.days, (t.usual.median_days, t.usual.p90_days)
+
+    assert of(managed, bolide) == ("manager", 3.5, (4, 6))  # the manager wins; the usual range still shows
+    assert of(learned, bolide) == ("manufacturer", 6.0, (4, 6))
+    assert of(learned, kotka) == of(learned, newcomer) == of(learned, None) == ("stage", 9.0, (6, 9))
+    assert of(quick, kotka) == ("stage", 1.0, (0.1, 0.2))
+    assert of(new, bolide)[:2] == ("default", rules.STUCK_DEFAULT_DAYS)
+    assert thresholds.threshold(new.id, None).p90_days is None and thresholds.threshold(new.id, None).samples == 0
+    assert thresholds.threshold(learned.id, bolide.id).label == "p90 at this manufacturer"
+    assert thresholds.threshold(StageFactory(organisation=organisation).id, None) is None  # not among the stages
+    every = rules.stuck_thresholds(organisation=organisation)
+    assert every.days(learned.id, bolide.id) == 6.0 and every.days(managed.id, None) == 3.5
 
 
 def test_stuck_per_row_and_as_a_filter_agree(organisation):
+    bolide, kotka = ManufacturerFactory(organisation=organisation), ManufacturerFactory(organisation=organisation)
     stage = StageFactory(organisation=organisation, stuck_after_days=10)
-    other = StageFactory(organisation=organisation, stuck_after_days=2)
+    other = StageFactory(organisation=organisation)
+    _durations(organisation, other, [(None, 1, 2, 30), (bolide, 4, 9, 8), (kotka, 1, 1.5, 3)])
     thresholds = rules.stuck_thresholds(organisation=organisation, stages=[stage, other])
-    order = ProductionOrderFactory(organisation=organisation)
+    orders = {maker: ProductionOrderFactory(organisation=organisation, manufacturer=maker) for maker in (bolide, kotka, None)}
     items = [
-        LineItemFactory(order=order, current_stage=current, stage_status=status, has_stages=True,
+        LineItemFactory(order=orders[maker], current_stage=current, stage_status=status, has_stages=True,
                         current_stage_started_at=NOW - dt.timedelta(days=days) if days is not None else None)
-        for current, status, days in itertools.product(
-            (stage, other), ("in_progress", "completed", "not_started"), (None, 1, 3, 10, 10.01, 30)
+        for maker, current, status, days in itertools.product(
+            (bolide, kotka, None), (stage, other), ("in_progress", "completed", "not_started"),
+            (None, -2, 1, 3, 9, 9.01, 10, 10.01, 30),
         )
     ]
     by_filter = set(LineItem.objects.filter(rules.stuck_q(thresholds=thresholds, now=NOW)).values_list("pk", flat=True))
     by_row = {i.pk for i in items if rules.line_item_is_stuck(i, thresholds=thresholds, now=NOW)}
     assert by_filter == by_row
-    stuck = {(i.current_stage_id, round((NOW - i.current_stage_started_at).total_seconds() / 86400, 2))
+    stuck = {(i.order.manufacturer, i.current_stage_id, round((NOW - i.current_stage_started_at).total_seconds() / 86400, 2))
              for i in items if i.pk in by_row}
-    # Only in-progress items, strictly past their stage's threshold (exactly 10 days is not yet stuck).
-    assert stuck == {(stage.id, 10.01), (stage.id, 30.0), (other.id, 3.0), (other.id, 10.0), (other.id, 10.01),
-                     (other.id, 30.0)}
+    # Only in-progress items, strictly past their threshold: the manager's 10 days in `stage`
+    # everywhere; in `other` Bolide's own 9, else the stage's 2 (Kotka has too few periods of its own).
+    expected = {(m, stage.id, d) for m in (bolide, kotka, None) for d in (10.01, 30.0)}
+    expected |= {(bolide, other.id, d) for d in (9.01, 10.0, 10.01, 30.0)}
+    expected |= {(m, other.id, d) for m in (kotka, None) for d in (3.0, 9.0, 9.01, 10.0, 10.01, 30.0)}
+    assert stuck == expected
 
 
-def test_days_in_stage_count_only_once_a_stage_has_started():
-    started = NOW - dt.timedelta(days=6, hours=5)
-    assert rules.days_in_stage(stage_status="in_progress", started_at=started, now=NOW) == 6
-    assert rules.days_in_stage(stage_status="completed", started_at=started, now=NOW) == 6
-    assert rules.days_in_stage(stage_status="not_started", started_at=started, now=NOW) is None
-    assert rules.days_in_stage(stage_status="in_progress", started_at=None, now=NOW) is None
+def test_days_in_stage_count_only_once_a_stage_has_started_and_are_never_negative():
+    started = NOW - dt.timedelta(days=6, hours=22)
+    assert rules.days_in_stage(stage_status="in_progress", started_at=started, now=NOW) == (6, False)
+    assert rules.days_in_stage(stage_status="completed", started_at=started, now=NOW) == (6, False)
+    assert rules.days_in_stage(started_at=NOW - dt.timedelta(minutes=5), now=NOW) == (0, False)
+    assert rules.days_in_stage(stage_status="not_started", started_at=started, now=NOW) == (None, False)
+    assert rules.days_in_stage(stage_status="in_progress", started_at=None, now=NOW) == (None, False)
+    # A start Uphance dates ahead: days until it starts, rounded up ("starts in 1 d", never 0 or -1).
+    assert rules.days_in_stage(started_at=NOW + dt.timedelta(hours=3), now=NOW) == (1, True)
+    assert rules.days_in_stage(started_at=NOW + dt.timedelta(days=2, hours=1), now=NOW) == (3, True)
     assert rules.has_started("completed") and not rules.has_started("no_stages")

@@ -11,7 +11,6 @@ from tests.support.factories import LineItemFactory
 @pytest.mark.parametrize("width", [720, 390])
 def test_summary_email_screenshot(organisation, user, artifacts_dir, settings, width, monkeypatch, chromium_browser):
     settings.SEAMLINE_BASE_URL = "https://seamline.example"
-    monkeypatch.setattr("summaries.selectors._at_risk_selector", lambda: None)
     data = summary_data_set(organisation=organisation)
     for n, colour in enumerate(["Navy", "Cream", "Olive", "Rust"]):  # a busier Sewing column for the picture
         LineItemFactory(order=data["items"]["moved"].order, product_name=f"Field Overshirt {n}", colour=colour,

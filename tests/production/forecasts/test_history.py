@@ -1,10 +1,8 @@
 """Stage durations per stage × manufacturer: samples, clicked-through periods, the fallbacks."""
 import pytest
 
+from production.durations import DEFAULT_DURATION, MANUFACTURER, STAGE
 from production.forecasts.history import (
-    DEFAULT_DURATION,
-    MANUFACTURER,
-    STAGE,
     DurationSamples,
     GapSamples,
     History,

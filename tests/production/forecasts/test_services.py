@@ -4,16 +4,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from production.forecasts.selectors import (
-    line_item_projected_stages,
-    receiving_gap,
-    stage_duration,
-    stuck_threshold_days,
-    stuck_thresholds,
-)
+from production.forecasts.selectors import line_item_projected_stages, receiving_gap, stage_duration
 from production.forecasts.services import forecasts_recompute
 from production.forecasts.signals import forecasts_recomputed
 from production.models import LineItem, StageDuration
+from production.rules import stuck_thresholds
 from production.sync.signals import production_synced
 from tests.support.factories import ManufacturerFactory, ProductionOrderFactory, StageFactory
 from tests.support.production_data import staged_line_item
@@ -56,13 +51,14 @@ def test_durations_are_stored_per_stage_and_manufacturer_with_the_fallbacks(shop
     assert stage_duration(stage=sewing, manufacturer=kotka).samples == 5
     fallback = stage_duration(stage=sewing, manufacturer=newcomer)
     assert fallback.source == "stage" and fallback.samples == 11
-    assert stuck_threshold_days(sewing, bolide) < stuck_threshold_days(sewing, kotka)
+    # Stuck judges each factory by its own speed (production.rules reads what the recompute stored).
+    thresholds = stuck_thresholds(organisation=organisation)
+    assert thresholds.days(sewing.pk, bolide.pk) < thresholds.days(sewing.pk, kotka.pk)
+    assert thresholds.days(sewing.pk, kotka.pk) == stage_duration(stage=sewing, manufacturer=kotka).p90_days
     sewing.stuck_after_days = 8
     sewing.save()
-    assert stuck_threshold_days(sewing, kotka) == 8.0
     thresholds = stuck_thresholds(organisation=organisation)
-    assert thresholds.days(sewing.pk, bolide.pk) == 8.0
-    assert thresholds.days(cutting.pk, bolide.pk) == stage_duration(stage=cutting, manufacturer=bolide).p90_days
+    assert thresholds.days(sewing.pk, bolide.pk) == thresholds.days(sewing.pk, kotka.pk) == 8.0
     gap = receiving_gap(organisation=organisation)
     assert gap.samples == 11 and gap.median_days == pytest.approx(2, abs=0.01)
 
