@@ -6,4 +6,4 @@ class BoardConfig(AppConfig):
     verbose_name = "Board"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import receivers  # noqa: F401

@@ -6,4 +6,4 @@ class SummariesConfig(AppConfig):
     verbose_name = "E-mail summaries"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import receivers  # noqa: F401

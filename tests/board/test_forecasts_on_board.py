@@ -130,6 +130,6 @@ def test_a_forecast_recompute_moves_the_cached_board(logged_in_client, forecast_
     # The board warms again, and customers relink (the same forecast), once the recompute commits.
     names = [c.__qualname__ for c in callbacks]
     assert any(n.startswith("_board_warm_after_commit") for n in names), names
-    assert any(n.startswith("_demand_relink_after_commit") for n in names), names
+    assert any(n.startswith("demand_links_rebuild_queue") for n in names), names
     # The cached board follows at once: the data version moved.
     assert _titles(_html(logged_in_client, url)) == []
