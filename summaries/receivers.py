@@ -1,4 +1,4 @@
-"""Receivers of the summaries app: the per-minute dispatcher is put in place after migrate; leaving an organisation switches its summaries off."""
+"""Receivers of the summaries app: the per-minute dispatcher is put in place after migrate, and a
 member who leaves an organisation stops getting its summaries."""
 from django.db.models.signals import post_delete, post_migrate
 from django.dispatch import receiver
