@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.db import connections, router, transaction
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from production.models import LineItem, ProductionOrder, StagePeriod
@@ -39,6 +40,12 @@ def order_closed_at(*, status: str, delivery_status: str, removed_at, updated_at
         return removed_at
     closed = delivery_status == DeliveryStatus.ALL_RECEIVED or status in (OrderStatus.COMPLETE, OrderStatus.CANCELLED)
     return (updated_at or last_synced_at) if closed else None
+
+
+def received_at_expression(prefix: str = ""):
+    """The same rule as `order_closed_at` for a received order, in SQL: when Uphance last updated it,
+    else when Seamline last saw it change. `prefix` reaches the order from another model ("order__")."""
+    return Coalesce(f"{prefix}updated_at", f"{prefix}last_synced_at")
 
 
 _ORDER_FIELDS = ("id", "created_at", "first_seen_at", "status", "delivery_status", "removed_at", "updated_at",
