@@ -1,0 +1,408 @@
+"""The board on a past day: every line item in the column it was in at the end of that day.
+
+Reads production.history's spans (the same reconstruction the cumulative flow diagram counts), and
+returns the board's own StageBoard / CardSlice / CSV rows so the board's templates draw it as they
+draw today's board. Filters that describe the past (stage, stage status, late, stuck) are judged on
+that day; filters on today's demand (customers waiting, at risk) and on today's order and delivery
+status do not apply to a past day and are reported as ignored.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+
+# One import of the board's selectors module: its cards, columns and filters are the board's own.
+from board.selectors import board as live
+from production.colours import text_colour_for
+from production.history.models import StageSpan
+from production.history.selectors import history_build, spans_on
+from production.history.spans import end_of_day
+from production.models import LineItem
+from production.models.orders import StageStatus
+
+IGNORED_FILTERS = (
+    ("waiting", "customers waiting"), ("at_risk", "customer at risk"), ("delivery_status", "delivery status"),
+    ("order_status", "order status"),
+)
+CHANGES_LISTED = 50
+
+
+@dataclass(frozen=True)
+class AsOf:
+    day: dt.date
+    since: dt.date | None = None
+
+
+def ignored_filters(filters: live.BoardFilters) -> list[str]:
+    """Names of the filters a past day's board does not apply."""
+    out = []
+    for name, label in IGNORED_FILTERS:
+        value = getattr(filters, name)
+        if value and value != live.ORDER_STATUS_OPEN:
+            out.append(label)
+    return out
+
+
+def _column_key(stage_id: int | None, state: str) -> str:
+    return live.column_key_of(stage_id, state)
+
+
+def _cell_q(key: str) -> Q:
+    if key == live.NO_STAGES:
+        return Q(state=StageStatus.NO_STAGES)
+    if key == live.NOT_STARTED:
+        return Q(state=StageStatus.NOT_STARTED)
+    return Q(stage_id=int(key.removeprefix("stage-")))
+
+
+def spans_filtered(*, organisation, filters: live.BoardFilters, day: dt.date, thresholds=None) -> QuerySet[StageSpan]:
+    """The spans of `day` that the board's filters select (as the line items were on that day)."""
+    spans = spans_on(organisation=organisation, day=day)
+    if filters.seasons:
+        spans = spans.filter(season_id__in=filters.seasons)
+    if filters.manufacturers:
+        spans = spans.filter(manufacturer_id__in=filters.manufacturers)
+    if filters.warehouses:
+        spans = spans.filter(warehouse_id__in=filters.warehouses)
+    if filters.stages:
+        spans = spans.filter(stage_id__in=filters.stages)
+    if filters.stage_status == "pending":
+        spans = spans.filter(state__in=[StageStatus.NOT_STARTED, StageStatus.IN_PROGRESS])
+    elif filters.stage_status:
+        spans = spans.filter(state=filters.stage_status)
+    if filters.late:
+        spans = spans.filter(Q(order__in_warehouse_date__lt=day)
+                             | Q(order__in_warehouse_date__isnull=True, order__due_date__lt=day))
+    if filters.stuck:
+        ends = end_of_day(day, live.organisation_zone(organisation))
+        q = Q(pk__in=[])
+        for stage_id, threshold in (thresholds or {}).items():
+            q |= Q(stage_id=stage_id, entered_at__lt=ends - dt.timedelta(days=threshold.days))
+        spans = spans.filter(q, state=StageStatus.IN_PROGRESS)
+    if filters.q:
+        matching = live.line_items_filtered(
+            organisation=organisation, filters=live.BoardFilters(q=filters.q, order_status=live.ORDER_STATUS_ANY)
+        )
+        spans = spans.filter(Exists(matching.filter(id=OuterRef("line_item_id"))))
+    return spans
+
+
+def _lane_field(swimlane: str) -> str | None:
+    return {"manufacturer": "manufacturer_id", "season": "season_id"}.get(swimlane)
+
+
+def _counts(spans: QuerySet, lane_field: str | None) -> dict:
+    """{(lane value, column key): {state: n, "units": u}}: one grouped query."""
+    group = ["stage_id", "state"] + ([lane_field] if lane_field else [])
+    per_cell: dict = defaultdict(dict)
+    for row in spans.order_by().values(*group).annotate(n=Count("id"), u=Sum("units")):
+        lane = row[lane_field] if lane_field else None
+        cell = per_cell[(lane, _column_key(row["stage_id"], row["state"]))]
+        cell[row["state"]] = cell.get(row["state"], 0) + row["n"]
+        cell["units"] = cell.get("units", 0) + (row["u"] or 0)
+    return per_cell
+
+
+def _columns(options: live.BoardOptions, per_cell: dict) -> list[live.Column]:
+    totals: dict = defaultdict(lambda: [0, 0])
+    for (_lane, key), cell in per_cell.items():
+        totals[key][0] += sum(n for state, n in cell.items() if state != "units")
+        totals[key][1] += cell.get("units", 0)
+    light = "#e5e7eb"
+    columns = [live.Column(live.NOT_STARTED, "Not started", light, text_colour_for(light))]
+    for stage in options.stages:
+        colour = stage.safe_colour
+        columns.append(live.Column(f"stage-{stage.id}", stage.name, colour, text_colour_for(colour), stage=stage))
+    columns.append(live.Column(live.NO_STAGES, "No stages", "#f3f4f6", text_colour_for("#f3f4f6"), muted=True))
+    for column in columns:
+        column.count, column.units = totals.get(column.key, (0, 0))
+    return columns
+
+
+def _cell_parts(spans: QuerySet, *, key: str, lane_q: Q, statuses: dict, offset: int, limit: int) -> list:
+    """Sliced id querysets giving cards [offset, offset + limit) of one cell, each ONE range of the
+    span index walked by first day (longest in the column first): in progress, then stage done."""
+    if key == live.NO_STAGES:
+        conditions = [(StageStatus.NO_STAGES, Q(stage__isnull=True, state=StageStatus.NO_STAGES))]
+    elif key == live.NOT_STARTED:
+        conditions = [(StageStatus.NOT_STARTED, Q(stage__isnull=True, state=StageStatus.NOT_STARTED))]
+    else:
+        stage_id = int(key.removeprefix("stage-"))
+        conditions = [(state, Q(stage_id=stage_id, state=state))
+                      for state in (StageStatus.IN_PROGRESS, StageStatus.COMPLETED)]
+    parts = []
+    for state, condition in conditions:
+        available = statuses.get(state, 0)
+        if offset >= available:
+            offset -= available
+            continue
+        take = min(limit, available - offset)
+        parts.append(spans.filter(condition, lane_q).order_by("first_day", "line_item_id").values_list("id")[
+            offset : offset + take
+        ])
+        limit -= take
+        offset = 0
+        if limit <= 0:
+            break
+    return parts
+
+
+def _lane_q(swimlane: str, lane_key: str) -> Q:
+    field_name = _lane_field(swimlane)
+    if field_name is None or lane_key == "all":
+        return Q()
+    value = lane_key.split("-", 1)[1]
+    return Q(**{f"{field_name}__isnull": True}) if value == "none" else Q(**{field_name: int(value)})
+
+
+def _cards(span_ids: list[int], *, organisation, options: live.BoardOptions, day: dt.date,
+           thresholds: dict) -> list[live.Card]:
+    """The board's cards of these spans, judged on `day` (days in stage, late, stuck)."""
+    if not span_ids:
+        return []
+    spans = {s.line_item_id: s for s in StageSpan.objects.filter(id__in=span_ids).only(
+        "id", "line_item_id", "stage_id", "state", "entered_at", "first_day")}
+    items = LineItem.objects.filter(id__in=list(spans)).select_related("order").only(*live.CARD_FIELDS)
+    ends = end_of_day(day, live.organisation_zone(organisation))
+    stage_by_id = options.stage_by_id
+    cards = []
+    for item in items:
+        span = spans[item.id]
+        order = item.order
+        started = span.entered_at
+        active = span.state in (StageStatus.IN_PROGRESS, StageStatus.COMPLETED)
+        threshold = thresholds.get(span.stage_id)
+        stuck = bool(span.state == StageStatus.IN_PROGRESS and started and threshold
+                     and (ends - started).total_seconds() > threshold.days * 86400)
+        expected = order.expected_date
+        late = None if expected is None else expected < day
+        variation_images = item.variation_images if isinstance(item.variation_images, list) else []
+        image = live.safe_image_url(item.cover_image) or next(
+            (u for u in variation_images[:3] if live.safe_image_url(u)), "")
+        card = live.Card(
+            id=item.id, uphance_id=item.uphance_id, product_name=item.product_name or f"Line item {item.uphance_id}",
+            product_identifier=item.product_identifier, colour_name=item.colour, swatch=live.colour_swatch(item.colour),
+            image_url=image, order_uphance_id=order.uphance_id, po_number=order.number,
+            manufacturer=options.manufacturer_names.get(order.manufacturer_id, ""),
+            season=options.season_names.get(order.season_id, ""), units=item.units,
+            stage=stage_by_id.get(span.stage_id), stage_status=span.state, started_at=started,
+            days_in_stage=max(0, (ends - started).days) if started and active else None,
+            expected_date=expected, late=late, days_late=(day - expected).days if late else 0, stuck=stuck,
+            stuck_after_days=round(threshold.days, 1) if threshold else None,
+            column_key=_column_key(span.stage_id, span.state), manufacturer_id=order.manufacturer_id,
+            season_id=order.season_id,
+        )
+        card._first_day = span.first_day
+        cards.append(card)
+    rank = {StageStatus.IN_PROGRESS: 0, StageStatus.COMPLETED: 1}
+    return sorted(cards, key=lambda c: (rank.get(c.stage_status, 0), c._first_day, c.id))
+
+
+def as_of_board(*, organisation, filters: live.BoardFilters, options: live.BoardOptions, day: dt.date,
+                lane_offset: int = 0) -> live.StageBoard:
+    """The stage board at the end of `day`: counts in one grouped query, the first cards of every
+    visible cell in one UNION ALL of index walks, their details in one more."""
+    thresholds = live.stuck_thresholds(organisation=organisation, stages=options.stages)
+    spans = spans_filtered(organisation=organisation, filters=filters, day=day, thresholds=thresholds)
+    lane_field = _lane_field(filters.swimlane)
+    per_cell = _counts(spans, lane_field)
+    columns = _columns(options, per_cell)
+    with_lanes = filters.swimlane != "none"
+    lane_totals: dict = defaultdict(lambda: [0, 0])
+    for (lane, _key), cell in per_cell.items():
+        lane_totals[lane][0] += sum(n for state, n in cell.items() if state != "units")
+        lane_totals[lane][1] += cell.get("units", 0)
+    names = options.manufacturer_names if filters.swimlane == "manufacturer" else options.season_names
+    none_label = {"manufacturer": "No manufacturer", "season": "No season"}.get(filters.swimlane, "All")
+    lane_values = sorted(lane_totals, key=lambda v: (v is None, (names.get(v) or "").lower(), v or 0))
+    if not with_lanes:
+        lane_values = [None]
+    visible = lane_values[lane_offset : lane_offset + live.LANES_PER_PAGE] if with_lanes else lane_values
+    limit = live.LANE_SLICE if with_lanes else live.FIRST_SLICE
+    lanes, parts = [], []
+    for value in visible:
+        key = live.lane_key_of(filters.swimlane, value)
+        totals = lane_totals.get(value, [0, 0])
+        lane = live.Lane(key=key, label=none_label if value is None else names.get(value, f"#{value}"),
+                         count=totals[0], units=totals[1], value=value)
+        lane_condition = _lane_q(filters.swimlane, key)
+        for column in columns:
+            cell = per_cell.get((value, column.key), {})
+            count = sum(n for state, n in cell.items() if state != "units")
+            lane.cells.append(live.Cell(column=column, lane_key=key, count=count))
+            if count:
+                parts += _cell_parts(spans, key=column.key, lane_q=lane_condition, statuses=cell, offset=0,
+                                     limit=limit)
+        lanes.append(lane)
+    cards = _cards(live.union_ids(parts), organisation=organisation, options=options, day=day, thresholds=thresholds)
+    field_name = {"manufacturer": "manufacturer_id", "season": "season_id"}.get(filters.swimlane)
+    by_cell = defaultdict(list)
+    for card in cards:
+        lane_value = getattr(card, field_name) if field_name else None
+        by_cell[(live.lane_key_of(filters.swimlane, lane_value), card.column_key)].append(card)
+    for lane in lanes:
+        for cell in lane.cells:
+            cell.cards = by_cell.get((lane.key, cell.column.key), [])[:limit]
+    next_offset = lane_offset + live.LANES_PER_PAGE
+    return live.StageBoard(
+        columns=columns, lanes=lanes, lanes_total=len(lane_values), lane_offset=lane_offset,
+        next_lane_offset=next_offset if with_lanes and next_offset < len(lane_values) else None,
+        count=sum(c.count for c in columns), units=sum(c.units for c in columns), thresholds=thresholds,
+    )
+
+
+def as_of_cell_cards(*, organisation, filters: live.BoardFilters, options: live.BoardOptions, day: dt.date,
+                     column_key: str, lane_key: str, offset: int, limit: int = live.MORE_SLICE) -> live.CardSlice | None:
+    """"Show more" of one cell of a past day's board. None for an unknown column or lane."""
+    stages = {f"stage-{s.id}": s for s in options.stages}
+    if column_key not in stages and column_key not in (live.NOT_STARTED, live.NO_STAGES):
+        return None
+    try:
+        lane_condition = _lane_q(filters.swimlane, lane_key)
+    except (ValueError, IndexError):
+        return None
+    thresholds = live.stuck_thresholds(organisation=organisation, stages=options.stages)
+    spans = spans_filtered(organisation=organisation, filters=filters, day=day, thresholds=thresholds)
+    lane_value = None
+    if lane_key != "all" and filters.swimlane != "none":
+        raw = lane_key.split("-", 1)[1]
+        lane_value = None if raw == "none" else int(raw)
+    statuses = _counts(spans.filter(lane_condition), _lane_field(filters.swimlane)).get((lane_value, column_key), {})
+    count = sum(n for state, n in statuses.items() if state != "units")
+    ids = live.union_ids(_cell_parts(spans, key=column_key, lane_q=lane_condition, statuses=statuses, offset=offset,
+                                     limit=limit))
+    cards = _cards(ids, organisation=organisation, options=options, day=day, thresholds=thresholds)
+    stage = stages.get(column_key)
+    label = stage.name if stage else live.SPECIAL_COLUMNS[column_key]
+    colour = stage.safe_colour if stage else "#e5e7eb"
+    column = live.Column(column_key, label, colour, text_colour_for(colour), stage=stage)
+    has_more = offset + len(cards) < count
+    return live.CardSlice(column=column, lane_key=lane_key, lane_label="", cards=cards, offset=offset,
+                          next_offset=offset + len(cards) if has_more else None, count=len(cards))
+
+
+# --- what changed between two days -------------------------------------------------------------
+
+@dataclass
+class Move:
+    uphance_id: int
+    product_name: str
+    colour: str
+    po_number: str
+    before: str  # column label on the earlier day ("" : not on the board)
+    after: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.product_name} {self.colour}".strip()
+
+
+@dataclass
+class Changes:
+    since: dt.date
+    day: dt.date
+    transitions: list[tuple[str, str, int, int]]  # (from, to, line items, units), most first
+    moves: list[Move] = field(default_factory=list)
+    total: int = 0
+
+
+def _label(options: live.BoardOptions, stage_id, state) -> str:
+    if state is None:
+        return ""
+    key = _column_key(stage_id, state)
+    if key.startswith("stage-"):
+        stage = options.stage_by_id.get(stage_id)
+        name = stage.name if stage else "Unknown stage"
+        return f"{name} (done)" if state == StageStatus.COMPLETED else name
+    return live.SPECIAL_COLUMNS.get(key, key)
+
+
+def as_of_changes(*, organisation, filters: live.BoardFilters, options: live.BoardOptions, since: dt.date,
+                  day: dt.date) -> Changes:
+    """Line items whose column changed between the end of `since` and the end of `day`: moved on,
+    arrived on the board, or left it (received). Grouped by (from, to), and the first ones listed."""
+    earlier, later = sorted((since, day))
+    before = spans_filtered(organisation=organisation, filters=filters, day=earlier)
+    after = spans_filtered(organisation=organisation, filters=filters, day=later)
+    at_before = StageSpan.objects.filter(line_item_id=OuterRef("line_item_id"), first_day__lte=earlier,
+                                         until__gt=earlier)
+    at_after = StageSpan.objects.filter(line_item_id=OuterRef("line_item_id"), first_day__lte=later, until__gt=later)
+    # Spans of the later day that began after the earlier one: those line items moved or arrived.
+    moved = after.filter(first_day__gt=earlier).annotate(
+        before_stage=Subquery(at_before.values("stage_id")[:1]), before_state=Subquery(at_before.values("state")[:1])
+    )
+    # Spans of the earlier day whose line item is on no column of the later day: it left the board.
+    left = before.filter(until__lte=later).filter(~Exists(at_after))
+    transitions: dict = defaultdict(lambda: [0, 0])
+    for b_stage, b_state, stage_id, state, n, u in moved.order_by().values_list(
+        "before_stage", "before_state", "stage_id", "state"
+    ).annotate(n=Count("id"), u=Sum("units")):
+        if b_state == state and b_stage == stage_id:
+            continue
+        cell = transitions[(_label(options, b_stage, b_state), _label(options, stage_id, state))]
+        cell[0] += n
+        cell[1] += u or 0
+    for stage_id, state, n, u in left.order_by().values_list("stage_id", "state").annotate(n=Count("id"),
+                                                                                            u=Sum("units")):
+        cell = transitions[(_label(options, stage_id, state), "Off the board (received or removed)")]
+        cell[0] += n
+        cell[1] += u or 0
+    rows = sorted(((a, b, n, u) for (a, b), (n, u) in transitions.items()), key=lambda r: (-r[2], r[0], r[1]))
+    listed = list(
+        moved.order_by("-first_day", "line_item_id").values_list(
+            "line_item__uphance_id", "line_item__product_name", "line_item__colour", "order__number",
+            "before_stage", "before_state", "stage_id", "state",
+        )[: CHANGES_LISTED + 20]
+    )
+    moves = [
+        Move(uphance_id, product or f"Line item {uphance_id}", colour, number, _label(options, b_stage, b_state),
+             _label(options, stage_id, state))
+        for uphance_id, product, colour, number, b_stage, b_state, stage_id, state in listed
+        if not (b_stage == stage_id and b_state == state)
+    ][:CHANGES_LISTED]
+    return Changes(since=earlier, day=later, transitions=rows, moves=moves, total=sum(r[2] for r in rows))
+
+
+# --- export --------------------------------------------------------------------------------------
+
+AS_OF_EXPORT_HEADER = [
+    "As of", "PO number", "Order id", "Manufacturer", "Season", "Line item id", "Product", "Identifier", "Colour",
+    "Warehouse", "Units", "Stage status", "Stage", "Stage started at", "Days in stage", "Late",
+]
+
+
+def as_of_export_rows(*, organisation, filters: live.BoardFilters, day: dt.date) -> Iterator[list]:
+    """Every line item of the filtered board of `day`, in its column that day, a row at a time."""
+    zone = live.organisation_zone(organisation)
+    ends = end_of_day(day, zone)
+    stages = live.board_options(organisation=organisation).stages
+    stage_names = {s.id: s.name for s in stages}
+    thresholds = live.stuck_thresholds(organisation=organisation, stages=stages) if filters.stuck else None
+    spans = spans_filtered(organisation=organisation, filters=filters, day=day, thresholds=thresholds)
+    rows = spans.order_by("order__uphance_id", "line_item__uphance_id").values_list(
+        "order__number", "order__uphance_id", "order__manufacturer__name", "order__season__name",
+        "line_item__uphance_id", "line_item__product_name", "line_item__product_identifier", "line_item__colour",
+        "line_item__warehouse__name", "units", "state", "stage_id", "entered_at", "order__due_date",
+        "order__in_warehouse_date",
+    )
+    yield AS_OF_EXPORT_HEADER
+    for (number, order_id, manufacturer, season, item_id, product, identifier, colour, warehouse, units, state,
+         stage_id, entered, due, in_warehouse) in rows.iterator(chunk_size=2000):
+        expected = in_warehouse or due
+        active = state in (StageStatus.IN_PROGRESS, StageStatus.COMPLETED)
+        yield [
+            day.isoformat(), number, order_id, manufacturer or "", season or "", item_id, product, identifier, colour,
+            warehouse or "", units, state, stage_names.get(stage_id, ""),
+            entered.astimezone(zone).isoformat(timespec="minutes") if entered else "",
+            max(0, (ends - entered).days) if entered and active else "",
+            "no date" if expected is None else ("yes" if expected < day else "no"),
+        ]
+
+
+def history_ready(*, organisation) -> bool:
+    """Whether the organisation's spans were built (else the board cannot look back yet)."""
+    return history_build(organisation=organisation) is not None
