@@ -11,14 +11,29 @@ import time
 from collections import defaultdict
 
 from django.db import connections, router, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from production.history.models import StageSpan
-from production.history.services import changed_line_item_ids, organisation_zone
+from production.history.services import (
+    changed_line_item_ids,
+    organisation_zone,
+    received_at_expression,
+)
 from production.history.spans import OPEN_END, local_day
 from production.models import LineItem, ProductionOrder, StagePeriod
+from production.models.orders import DeliveryStatus
 
-from .models import AnalyticsBuild, FlowDay, StageCompletion
+from .models import (
+    AnalyticsBuild,
+    DurationWindow,
+    FlowDay,
+    ForecastOutcome,
+    ReceivedOrder,
+    StageCompletion,
+)
+from .selectors.common import WINDOWS, Distribution, window_bounds
+from .selectors.forecasts import backtest_source
 
 CLICK_THROUGH = dt.timedelta(hours=1)  # shorter periods were clicked through in Uphance
 CHUNK = 4000
@@ -143,6 +158,70 @@ def _flow_days(*, organisation, today: dt.date) -> int:
     return rows_insert(FlowDay, _FLOW_FIELDS, out)
 
 
+# --- received orders ---------------------------------------------------------------------------
+
+_RECEIVED_FIELDS = ("organisation", "order", "manufacturer", "season", "received_on", "expected_on", "original_on")
+
+
+def _received_orders(*, organisation, zone) -> int:
+    """Every received PO with the day it was received and the dates it is judged against."""
+    ReceivedOrder.objects.filter(organisation=organisation).delete()
+    rows = []
+    qs = ProductionOrder.objects.filter(organisation=organisation, delivery_status=DeliveryStatus.ALL_RECEIVED,
+                                        removed_at__isnull=True).annotate(received=received_at_expression())
+    for pk, maker, season, received, due, in_wh, original_due, original_in_wh in qs.values_list(
+        "id", "manufacturer_id", "season_id", "received", "due_date", "in_warehouse_date", "original_due_date",
+        "original_in_warehouse_date",
+    ).iterator(chunk_size=5000):
+        expected = in_wh or due
+        rows.append((organisation.pk, pk, maker, season, local_day(received, zone), expected,
+                     original_in_wh or original_due or expected))
+    return rows_insert(ReceivedOrder, _RECEIVED_FIELDS, rows)
+
+
+# --- forecast outcomes (the backtest, stored) ---------------------------------------------------
+
+_OUTCOME_FIELDS = ("organisation", "line_item", "uphance_id", "manufacturer", "season", "warehouse", "made_on", "actual",
+                   "forecast_p50", "forecast_p90", "due_date_baseline", "fixed_baseline")
+
+
+def _forecast_outcomes(*, organisation) -> int:
+    ForecastOutcome.objects.filter(organisation=organisation).delete()
+    rows = [
+        (organisation.pk, r.line_item_id, r.uphance_id, r.manufacturer_id, season, warehouse, r.made_on, r.actual,
+         r.forecast_p50, r.forecast_p90, r.due_date_baseline, r.fixed_baseline)
+        for r, season, warehouse in backtest_source(organisation=organisation)
+    ]
+    return rows_insert(ForecastOutcome, _OUTCOME_FIELDS, rows)
+
+
+# --- the standard windows ------------------------------------------------------------------------
+
+_WINDOW_FIELDS = ("organisation", "window", "last_day", "stage", "manufacturer", "tenths", "periods")
+
+
+def _duration_windows(*, organisation, today: dt.date) -> dict:
+    """Count the durations of the standard windows ending today; returns the stages' usual time
+    (median, p90 over every factory in the longest window)."""
+    DurationWindow.objects.filter(organisation=organisation).delete()
+    usual: dict = {}
+    for window in WINDOWS:
+        first, last = window_bounds(today=today, window=window)
+        rows = (
+            StageCompletion.objects.filter(organisation=organisation, click_through=False, ended_on__gte=first,
+                                           ended_on__lte=last)
+            .order_by().values_list("stage_id", "manufacturer_id", "tenths").annotate(n=Count("id"))
+        )
+        out = [(organisation.pk, window, last, stage_id, maker, tenths, n) for stage_id, maker, tenths, n in rows]
+        rows_insert(DurationWindow, _WINDOW_FIELDS, out)
+        if window == max(WINDOWS):
+            per_stage: dict[int, Distribution] = defaultdict(Distribution)
+            for _org, _w, _last, stage_id, _maker, tenths, n in out:
+                per_stage[stage_id].add(tenths, n)
+            usual = {str(stage_id): [d.median, d.p90, d.count] for stage_id, d in per_stage.items()}
+    return usual
+
+
 # --- builds ------------------------------------------------------------------------------------
 
 def analytics_rebuild(*, organisation, now: dt.datetime | None = None) -> AnalyticsBuild:
@@ -152,11 +231,17 @@ def analytics_rebuild(*, organisation, now: dt.datetime | None = None) -> Analyt
     with transaction.atomic():
         StageCompletion.objects.filter(organisation=organisation).delete()
         completions = _completions(organisation=organisation, item_ids=None, zone=zone)
-        flow_days = _flow_days(organisation=organisation, today=local_day(started, zone))
+        today = local_day(started, zone)
+        flow_days = _flow_days(organisation=organisation, today=today)
+        received = _received_orders(organisation=organisation, zone=zone)
+        outcomes = _forecast_outcomes(organisation=organisation)
+        usual = _duration_windows(organisation=organisation, today=today)
         build, _ = AnalyticsBuild.objects.update_or_create(
             organisation=organisation,
             defaults={"started_at": started, "finished_at": timezone.now(), "completions": completions,
-                      "flow_days": flow_days, "seconds": time.perf_counter() - t0},
+                      "flow_days": flow_days, "received_orders": received, "forecast_outcomes": outcomes,
+                      "stage_usual": usual,
+                      "seconds": time.perf_counter() - t0},
         )
     return build
 
@@ -173,7 +258,11 @@ def analytics_refresh(*, organisation, now: dt.datetime | None = None) -> Analyt
         completions = 0
         for start in range(0, len(ids), 900):
             completions += _completions(organisation=organisation, item_ids=ids[start : start + 900], zone=zone)
-        build.flow_days = _flow_days(organisation=organisation, today=local_day(started, zone))
+        today = local_day(started, zone)
+        build.flow_days = _flow_days(organisation=organisation, today=today)
+        build.received_orders = _received_orders(organisation=organisation, zone=zone)
+        build.forecast_outcomes = _forecast_outcomes(organisation=organisation)
+        build.stage_usual = _duration_windows(organisation=organisation, today=today)
         build.started_at, build.finished_at = started, timezone.now()
         build.completions, build.seconds = completions, time.perf_counter() - t0
         build.save()

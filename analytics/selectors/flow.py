@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, IntegerField, QuerySet, Sum, When
 from django.utils import timezone
 
 from analytics.models import AnalyticsBuild, FlowDay
-from board.selectors.board import BoardFilters, line_items_filtered, union_ids
+from board.selectors.board import BoardFilters, order_filters_q, union_ids
 from production.history.selectors import spans_overlapping
 from production.history.services import organisation_zone
 from production.history.spans import OPEN_END, local_day
-from production.models import LineItem, StageDuration
+from production.models import LineItem, ProductionOrder, StageDuration
 from production.models.orders import StageStatus
 
-from .common import AnalyticsFilters, Distribution, days_1, stage_colour
+from .common import AnalyticsFilters, days_1, stage_colour
 from .durations import completions_in_window
 
 FLOW_CSV_HEADER = ["date", "stage", "line_items", "units"]
@@ -66,9 +65,11 @@ class Flow:
                 yield [day.isoformat(), stage.name, self.items[stage.id][i], self.units[stage.id][i]]
 
     def table(self) -> list[dict]:
-        """One row per day, newest first (what the chart draws)."""
+        """One row per day, newest first (what the chart draws); cells formatted here, the template
+        only prints them (a few hundred of them)."""
         return [
-            {"day": day, "cells": [(self.items[s.id][i], self.units[s.id][i]) for s in self.stages]}
+            {"day": day, "label": day.strftime("%a %-d %b"),
+             "cells": [f"{self.items[s.id][i]:,} · {self.units[s.id][i]:,}" for s in self.stages]}
             for i, day in reversed(list(enumerate(self.days)))
         ]
 
@@ -158,7 +159,8 @@ class Throughput:
                             "units": self.units[s.id]} for s in self.stages]}
 
     def table(self) -> list[dict]:
-        return [{"week": week, "cells": [(self.items[s.id][i], self.units[s.id][i]) for s in self.stages]}
+        return [{"week": week, "label": week.strftime("%-d %b %Y"),
+                 "cells": [(f"{self.items[s.id][i]:,}", f"{self.units[s.id][i]:,}") for s in self.stages]}
                 for i, week in enumerate(self.weeks)]
 
     def csv_rows(self):
@@ -240,24 +242,45 @@ def _jitter(uphance_id: int) -> float:
     return round((int.from_bytes(digest, "big") / 65535 - 0.5) * 0.6, 3)
 
 
-def _stage_percentiles(*, organisation, filters: AnalyticsFilters, stages: list[StageInfo]) -> dict[int, tuple]:
+def _stage_percentiles(*, organisation, stages: list[StageInfo]) -> dict[int, tuple]:
     """The stage's usual time: production.forecasts' StageDuration over every factory, else the
-    completed durations of the window."""
+    completed durations of the last 365 days counted at the last analytics build."""
     learned = {
         stage_id: (median, p90) for stage_id, median, p90 in StageDuration.objects.filter(
             organisation=organisation, manufacturer__isnull=True, stage_id__in=[s.id for s in stages]
         ).values_list("stage_id", "median_days", "p90_days")
     }
-    missing = [s.id for s in stages if s.id not in learned]
-    if missing:
-        dists: dict[int, Distribution] = defaultdict(Distribution)
-        rows = completions_in_window(organisation=organisation, filters=filters).filter(stage_id__in=missing)
-        for stage_id, tenths, n in rows.order_by().values_list("stage_id", "tenths").annotate(n=Count("id")):
-            dists[stage_id].add(tenths, n)
-        for stage_id in missing:
-            if stage_id in dists:
-                learned[stage_id] = (dists[stage_id].median, dists[stage_id].p90)
+    if len(learned) < len(stages):
+        usual = AnalyticsBuild.objects.filter(organisation=organisation).values_list("stage_usual", flat=True).first()
+        for stage in stages:
+            if stage.id not in learned and usual and str(stage.id) in usual:
+                median, p90, _count = usual[str(stage.id)]
+                learned[stage.id] = (median, p90)
     return learned
+
+
+def open_in_progress(*, organisation, filters: AnalyticsFilters, stage_ids: list[int],
+                     joined: bool = False) -> QuerySet[LineItem]:
+    """Present line items in progress in a stage, on open orders, matching the filters; stages as a
+    list so the board index is sought per stage. The open orders as a sub-select (one pass for an
+    aggregate), or `joined` (the board's own order filters, for index walks that stop early)."""
+    items = LineItem.objects.filter(
+        organisation=organisation, current_stage_id__in=stage_ids, stage_status=StageStatus.IN_PROGRESS,
+        current_stage_started_at__isnull=False, removed_at__isnull=True,
+    )
+    if joined:
+        board = BoardFilters(seasons=filters.seasons, manufacturers=filters.manufacturers)
+        items = items.filter(order_filters_q(filters=board, today=filters.last))
+    else:
+        orders = ProductionOrder.objects.filter(organisation=organisation).open()
+        if filters.seasons:
+            orders = orders.filter(season_id__in=filters.seasons)
+        if filters.manufacturers:
+            orders = orders.filter(manufacturer_id__in=filters.manufacturers)
+        items = items.filter(order_id__in=orders.values("id"))
+    if filters.warehouses:
+        items = items.filter(warehouse_id__in=filters.warehouses)
+    return items
 
 
 def wip_aging(*, organisation, filters: AnalyticsFilters, options, now: dt.datetime | None = None,
@@ -265,26 +288,25 @@ def wip_aging(*, organisation, filters: AnalyticsFilters, options, now: dt.datet
     """Every open line item in progress as a dot at its days in its current stage, per stage."""
     now = now or timezone.now()
     stages = _stages(options, filters)
-    board = BoardFilters(seasons=filters.seasons, warehouses=filters.warehouses, manufacturers=filters.manufacturers,
-                         stages=filters.stages)
-    items = line_items_filtered(organisation=organisation, filters=board, now=now).filter(
-        stage_status=StageStatus.IN_PROGRESS, current_stage_started_at__isnull=False
-    )
-    usual = _stage_percentiles(organisation=organisation, filters=filters, stages=stages)
-    aggregates = {"n": Count("id")}
-    for s in stages:
-        p90 = usual.get(s.id, (None, None))[1]
-        if p90 is not None:
-            aggregates[f"past_{s.id}"] = Count(
-                "id", filter=Q(current_stage_id=s.id, current_stage_started_at__lt=now - dt.timedelta(days=p90))
-            )
+    items = open_in_progress(organisation=organisation, filters=filters, stage_ids=[s.id for s in stages])
+    usual = _stage_percentiles(organisation=organisation, stages=stages)
+    # Open line items per stage, and those past the stage's p90: one grouped query.
+    past_p90 = [When(current_stage_id=s.id, current_stage_started_at__lt=now - dt.timedelta(days=usual[s.id][1]),
+                     then=1) for s in stages if usual.get(s.id, (None, None))[1] is not None]
     counts = {s.id: 0 for s in stages}
-    for row in items.order_by().values("current_stage_id").annotate(n=Count("id")):
+    past = {s.id: 0 for s in stages}
+    rows = items.order_by().values("current_stage_id").annotate(
+        n=Count("id"), past=Sum(Case(*past_p90, default=0, output_field=IntegerField())) if past_p90 else Count("id")
+    )
+    for row in rows:
         if row["current_stage_id"] in counts:
             counts[row["current_stage_id"]] = row["n"]
-    past = items.aggregate(**aggregates) if len(aggregates) > 1 else {}
+            past[row["current_stage_id"]] = row["past"] if past_p90 else 0
+    # The longest in each stage: walk the board index per stage, the open-order test joined per row
+    # (an IN list would be rebuilt by every part of the union).
+    walk = open_in_progress(organisation=organisation, filters=filters, stage_ids=[s.id for s in stages], joined=True)
     parts = [
-        items.filter(current_stage_id=s.id).order_by("current_stage_started_at", "id").values_list("id")[:DOTS_PER_STAGE]
+        walk.filter(current_stage_id=s.id).order_by("current_stage_started_at", "id").values_list("id")[:DOTS_PER_STAGE]
         for s in stages if counts[s.id]
     ]
     ids = union_ids(parts)
@@ -301,7 +323,7 @@ def wip_aging(*, organisation, filters: AnalyticsFilters, options, now: dt.datet
         dots.append(AgingDot(position[stage_id], days, uphance_id, label, p90 is not None and days > p90))
     rows = [
         AgingStage(stage=s, open=counts[s.id], p50=usual.get(s.id, (None, None))[0], p90=usual.get(s.id, (None, None))[1],
-                   past_p90=past.get(f"past_{s.id}", 0), oldest_days=oldest.get(s.id))
+                   past_p90=past[s.id], oldest_days=oldest.get(s.id))
         for s in stages
     ]
     return WipAging(stages=rows, dots=dots, line_item_url=line_item_url)

@@ -1,11 +1,11 @@
 """Forecast accuracy: each forecast against what happened, beside two baselines.
 
-The interface is `backtest_rows()`: one BacktestRow per line item whose PO was received in the
-window. The backtest of production.forecasts (issue 13) replays history to make the forecast "as it
-would have been N days before arrival"; until it is merged this module reads the forecast each line
-item last carried (LineItem.forecast_*, written by production.forecasts after syncs) against the
-day its PO was received. Swap the body of `backtest_rows` for that backtest's rows; nothing else
-changes.
+The interface is BacktestRow: one per line item whose PO was received, stored as ForecastOutcome
+after each sync by analytics.services from `backtest_source()`. The backtest of production.forecasts
+(issue 13) replays history to make the forecast "as it would have been N days before arrival";
+until it is merged, `backtest_source()` reads the forecast each line item last carried
+(LineItem.forecast_*, written by production.forecasts after syncs) against the day its PO was
+received. Swap the body of `backtest_source()` for that backtest's rows; nothing else changes.
 """
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from production.history.services import organisation_zone, received_at_expression
-from production.history.spans import end_of_day, local_day
+from analytics.models import ForecastOutcome, ReceivedOrder
+from production.history.services import organisation_zone
+from production.history.spans import local_day
 from production.models import LineItem
 from production.models.orders import DeliveryStatus
 
@@ -48,35 +49,44 @@ class BacktestRow:
         return "in_range" if self.actual <= self.forecast_p90 else "above_p90"
 
 
-def backtest_rows(*, organisation, filters: AnalyticsFilters) -> list[BacktestRow]:
+def backtest_source(*, organisation):
+    """Every line item with a forecast whose PO was received, as (BacktestRow, season, warehouse)."""
     zone = organisation_zone(organisation)
-    start, end = end_of_day(filters.first - dt.timedelta(days=1), zone), end_of_day(filters.last, zone)
-    qs = (
-        LineItem.objects.filter(organisation=organisation, removed_at__isnull=True, forecast_arrival_p50__isnull=False,
-                                forecast_at__isnull=False, order__delivery_status=DeliveryStatus.ALL_RECEIVED)
-        .annotate(received=received_at_expression("order__"))
-        .filter(received__gte=start, received__lt=end)
-    )
-    if filters.manufacturers:
-        qs = qs.filter(order__manufacturer_id__in=filters.manufacturers)
-    if filters.seasons:
-        qs = qs.filter(order__season_id__in=filters.seasons)
-    if filters.warehouses:
-        qs = qs.filter(warehouse_id__in=filters.warehouses)
-    rows = []
-    for (pk, uphance_id, maker, received, p50, p90, made_at, remaining, due, in_wh) in qs.order_by("id").values_list(
-        "id", "uphance_id", "order__manufacturer_id", "received", "forecast_arrival_p50", "forecast_arrival_p90",
-        "forecast_at", "forecast_stages", "order__due_date", "order__in_warehouse_date",
-    ):
+    orders = {order_id: (maker, season, on, expected) for order_id, maker, season, on, expected in
+              ReceivedOrder.objects.filter(organisation=organisation).values_list(
+                  "order_id", "manufacturer_id", "season_id", "received_on", "expected_on")}
+    if not orders:
+        return
+    qs = LineItem.objects.filter(organisation=organisation, removed_at__isnull=True, forecast_arrival_p50__isnull=False,
+                                 forecast_at__isnull=False, order__delivery_status=DeliveryStatus.ALL_RECEIVED)
+    for pk, uphance_id, order_id, warehouse, p50, p90, made_at, remaining in qs.order_by("id").values_list(
+        "id", "uphance_id", "order_id", "warehouse_id", "forecast_arrival_p50", "forecast_arrival_p90", "forecast_at",
+        "forecast_stages",
+    ).iterator(chunk_size=5000):
+        if order_id not in orders:
+            continue
+        maker, season, actual, expected = orders[order_id]
         made_on = local_day(made_at, zone)
         stages_left = len(remaining) if isinstance(remaining, list) else 0
-        rows.append(BacktestRow(
-            line_item_id=pk, uphance_id=uphance_id, manufacturer_id=maker, made_on=made_on,
-            actual=local_day(received, zone), forecast_p50=p50, forecast_p90=p90 or p50,
-            due_date_baseline=in_wh or due,
+        yield BacktestRow(
+            line_item_id=pk, uphance_id=uphance_id, manufacturer_id=maker, made_on=made_on, actual=actual,
+            forecast_p50=p50, forecast_p90=p90 or p50, due_date_baseline=expected,
             fixed_baseline=made_on + dt.timedelta(days=FIXED_DAYS_PER_STAGE * stages_left),
-        ))
-    return rows
+        ), season, warehouse
+
+
+def backtest_rows(*, organisation, filters: AnalyticsFilters) -> list[BacktestRow]:
+    """The stored rows of line items that arrived in the window and match the filters. One query."""
+    qs = ForecastOutcome.objects.filter(organisation=organisation, actual__gte=filters.first, actual__lte=filters.last)
+    if filters.manufacturers:
+        qs = qs.filter(manufacturer_id__in=filters.manufacturers)
+    if filters.seasons:
+        qs = qs.filter(season_id__in=filters.seasons)
+    if filters.warehouses:
+        qs = qs.filter(warehouse_id__in=filters.warehouses)
+    return [BacktestRow(*row) for row in qs.order_by("line_item_id").values_list(
+        "line_item_id", "uphance_id", "manufacturer_id", "made_on", "actual", "forecast_p50", "forecast_p90",
+        "due_date_baseline", "fixed_baseline")]
 
 
 def _mae(errors: list[int]) -> float | None:

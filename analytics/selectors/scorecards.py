@@ -7,11 +7,14 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Sum
 
-from board.selectors.board import BoardFilters, line_items_filtered
-from production.history.services import organisation_zone, received_at_expression
-from production.history.spans import end_of_day, local_day
-from production.models import LineItem, ProductionOrder
-from production.models.orders import DeliveryStatus, StageStatus
+from analytics.models import AnalyticsBuild, FlowDay
+from analytics.models import ReceivedOrder as ReceivedOrderRow
+from board.selectors.board import organisation_today
+from production.history.selectors import spans_on
+from production.history.services import organisation_zone
+from production.history.spans import local_day
+from production.models import LineItem
+from production.models.orders import StageStatus
 
 from .common import AnalyticsFilters, Distribution, days_1, percentile, stage_colour
 from .durations import completions_in_window, duration_distributions
@@ -58,28 +61,17 @@ def received_orders(*, organisation, filters: AnalyticsFilters, manufacturer_ids
 
     Received on: see production.history.services.order_closed_at (Uphance's last update of it).
     """
-    zone = organisation_zone(organisation)
-    start, end = end_of_day(filters.first - dt.timedelta(days=1), zone), end_of_day(filters.last, zone)
-    qs = ProductionOrder.objects.filter(organisation=organisation, delivery_status=DeliveryStatus.ALL_RECEIVED,
-                                        removed_at__isnull=True).annotate(received=received_at_expression()).filter(
-        received__gte=start, received__lt=end
-    )
+    qs = ReceivedOrderRow.objects.filter(organisation=organisation, received_on__gte=filters.first,
+                                         received_on__lte=filters.last)
     makers = manufacturer_ids if manufacturer_ids is not None else filters.manufacturers
     if makers:
         qs = qs.filter(manufacturer_id__in=makers)
     if filters.seasons:
         qs = qs.filter(season_id__in=filters.seasons)
     if filters.warehouses:
-        qs = qs.filter(Exists(LineItem.objects.filter(order_id=OuterRef("pk"), warehouse_id__in=filters.warehouses)))
-    out = []
-    for pk, maker, received, due, in_wh, original_due, original_in_wh in qs.values_list(
-        "id", "manufacturer_id", "received", "due_date", "in_warehouse_date", "original_due_date",
-        "original_in_warehouse_date",
-    ):
-        expected = in_wh or due
-        original = original_in_wh or original_due or expected
-        out.append(ReceivedOrder(pk, maker, local_day(received, zone), expected, original))
-    return out
+        qs = qs.filter(Exists(LineItem.objects.filter(order_id=OuterRef("order_id"), warehouse_id__in=filters.warehouses)))
+    return [ReceivedOrder(*row) for row in qs.order_by().values_list(
+        "order_id", "manufacturer_id", "received_on", "expected_on", "original_on")]
 
 
 @dataclass
@@ -198,26 +190,42 @@ def _stage_figures(stages, per_maker: dict, overall: dict, maker_id) -> list[Sta
     return out
 
 
-def _in_progress(*, organisation, filters: AnalyticsFilters) -> dict:
-    """{manufacturer id: (line items, units)} of open line items in a stage now (the board's own filters)."""
-    board = BoardFilters(seasons=filters.seasons, warehouses=filters.warehouses, manufacturers=filters.manufacturers,
-                         stages=filters.stages)
-    rows = (
-        line_items_filtered(organisation=organisation, filters=board)
-        .filter(stage_status__in=[StageStatus.IN_PROGRESS, StageStatus.COMPLETED])
-        .order_by().values_list("order__manufacturer_id").annotate(n=Count("id"), u=Sum("units"))
+def _in_progress(*, organisation, filters: AnalyticsFilters, today: dt.date, stage_ids: list[int]) -> dict:
+    """{manufacturer id: (line items, units)} of open line items in a stage today: the board of today
+    as production.history holds it. From the daily flow counts per manufacturer unless a season or
+    warehouse filter needs each line item (then from the spans)."""
+    if not filters.seasons and not filters.warehouses:
+        built = AnalyticsBuild.objects.filter(organisation=organisation).values_list("started_at", flat=True).first()
+        if built is not None:
+            on = min(today, local_day(built, organisation_zone(organisation)))
+            rows = FlowDay.objects.filter(organisation=organisation, dimension=FlowDay.Dimension.MANUFACTURER, day=on,
+                                          stage_id__in=stage_ids)
+            if filters.manufacturers:
+                rows = rows.filter(key__in=filters.manufacturers)
+            return {maker: (n, u or 0) for maker, n, u in rows.order_by().values_list("key").annotate(
+                n=Sum("line_items"), u=Sum("units"))}
+    # Stages and states as lists: the span index is then sought, not scanned, per manufacturer.
+    spans = spans_on(organisation=organisation, day=today).filter(
+        stage_id__in=stage_ids, state__in=[StageStatus.IN_PROGRESS, StageStatus.COMPLETED]
     )
+    for name, values in (("season_id__in", filters.seasons), ("warehouse_id__in", filters.warehouses),
+                         ("manufacturer_id__in", filters.manufacturers)):
+        if values:
+            spans = spans.filter(**{name: values})
+    rows = spans.order_by().values_list("manufacturer_id").annotate(n=Count("id"), u=Sum("units"))
     return {maker: (n, u or 0) for maker, n, u in rows}
 
 
-def manufacturer_scorecards(*, organisation, filters: AnalyticsFilters, options) -> Scorecards:
+def manufacturer_scorecards(*, organisation, filters: AnalyticsFilters, options,
+                            today: dt.date | None = None) -> Scorecards:
     """One scorecard per manufacturer (those the filters keep); a constant number of queries."""
+    today = today or organisation_today(organisation=organisation)
     orders = received_orders(organisation=organisation, filters=filters)
     overall, per_maker = duration_distributions(organisation=organisation, filters=filters, manufacturers=False)
     # The organisation's figures are every factory's (the manufacturer filter picks the cards).
-    progress = _in_progress(organisation=organisation, filters=filters)
-    forecasts = accuracy_by_manufacturer(organisation=organisation, filters=filters)
     stages = [s for s in options.stages if not filters.stages or s.id in filters.stages]
+    progress = _in_progress(organisation=organisation, filters=filters, today=today, stage_ids=[s.id for s in stages])
+    forecasts = accuracy_by_manufacturer(organisation=organisation, filters=filters)
     by_maker = defaultdict(list)
     for order in orders:
         by_maker[order.manufacturer_id].append(order)

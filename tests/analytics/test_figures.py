@@ -151,11 +151,13 @@ def test_weekly_throughput_counts_click_throughs_as_completed(history):
 
 
 def test_wip_aging_dots_and_p90_lines(history):
-    """Open and in progress: l1 4 days in Cutting (p90 5.2: not past), a5 2 days in Sewing."""
+    """Open and in progress: l1 4 days in Cutting, a5 2 days in Sewing. The usual time of a stage is
+    that of the last 365 days (the forecasts' StageDuration when it exists): Cutting 1, 2, 3, 4, 5
+    (A-old's), 6 -> median 3.5, p90 5.5: l1 is not past it today, it is in two days."""
     aging = wip_aging(organisation=history.organisation, filters=_filters(history),
                       options=board_options(organisation=history.organisation), now=noon(0))
     stages = {s.stage.name: s for s in aging.stages}
-    assert (stages["Cutting"].open, stages["Cutting"].p50, stages["Cutting"].p90) == (1, 3.0, pytest.approx(5.2))
+    assert (stages["Cutting"].open, stages["Cutting"].p50, stages["Cutting"].p90) == (1, 3.5, pytest.approx(5.5))
     assert stages["Sewing"].open == 1 and stages["Sewing"].past_p90 == 0
     assert sorted(round(d.days, 1) for d in aging.dots) == [2.0, 4.0]
     later = wip_aging(organisation=history.organisation, filters=_filters(history),
@@ -212,3 +214,25 @@ def test_window_and_range_validation():
         f = form(bad)
         assert f.problems, bad
         assert f.filters().days in (90, 1) or f.filters().window == 90, bad
+
+
+def test_the_counted_standard_window_and_the_same_dates_give_the_same_figures(history):
+    options = board_options(organisation=history.organisation)
+    counted = stage_durations(organisation=history.organisation, filters=_filters(history, "window=90"),
+                              options=options, with_manufacturers=True)
+    same_days = _filters(history, f"from={day(89).isoformat()}&to={day(0).isoformat()}")
+    assert same_days.window is None
+    live = stage_durations(organisation=history.organisation, filters=same_days, options=options,
+                           with_manufacturers=True)
+    assert list(counted.csv_rows()) == list(live.csv_rows())
+
+
+def test_the_forecasts_learned_durations_are_the_usual_time_when_they_exist(history):
+    from production.models import StageDuration
+
+    StageDuration.objects.create(organisation=history.organisation, stage=history.cutting, manufacturer=None,
+                                 samples=40, median_days=2.0, p90_days=3.0)
+    aging = wip_aging(organisation=history.organisation, filters=_filters(history),
+                      options=board_options(organisation=history.organisation), now=noon(0))
+    cutting = next(s for s in aging.stages if s.stage.name == "Cutting")
+    assert (cutting.p50, cutting.p90, cutting.past_p90) == (2.0, 3.0, 1)
