@@ -19,7 +19,7 @@ from board.selectors.board import BoardOptions, board_options, organisation_toda
 from production.models import Manufacturer
 
 from .forms import AnalyticsFilterForm
-from .selectors.common import AnalyticsFilters
+from .selectors.common import WINDOWS, AnalyticsFilters
 from .selectors.durations import stage_durations
 from .selectors.flow import cumulative_flow, weekly_throughput, wip_aging
 from .selectors.forecasts import forecast_accuracy
@@ -49,6 +49,7 @@ def _render(request, template: str, page: Page, **context):
         "form": page.form, "filters": page.filters, "query": page.filters.query_string(),
         "multi_filters": page.form.multi_filters(), "problems": page.form.problems, "page_url": base_url,
         "line_item_url": reverse("line_item_timeline", args=[0]).removesuffix("0/"),
+        "windows": WINDOWS,
         **context,
     }
     if request.htmx and not request.htmx.history_restore_request:

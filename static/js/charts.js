@@ -60,6 +60,14 @@
       draw(el);  // redraw: layouts change between wide and narrow screens
     }), 150);
   });
+  // Typing a date of a custom range means "dates below" rather than a window (runs before htmx
+  // sends the form: capture phase).
+  document.addEventListener("change", (event) => {
+    const input = event.target;
+    if (!input.matches || !input.matches("[data-custom-range]")) return;
+    const windowSelect = input.form && input.form.querySelector("[name=window]");
+    if (windowSelect) windowSelect.value = "";
+  }, true);
   // Buttons that switch what a chart shows (units / line items): data-chart-toggle="target-id" data-value="units".
   document.addEventListener("click", (event) => {
     const button = event.target.closest && event.target.closest("[data-chart-toggle]");

@@ -8,7 +8,7 @@
       legend: { top: 0, type: "scroll" },
       grid: SeamlineCharts.grid(),
       xAxis: { type: "category", data: data.weeks, axisLabel: { formatter: (v) => v.slice(5) } },
-      yAxis: { type: "value", name: measure === "units" ? "units" : "line items" },
+      yAxis: { type: "value", minInterval: 1, name: measure === "units" ? "units" : "line items" },
       series: data.stages.map((s) => ({ name: s.name, type: "bar", itemStyle: { color: s.colour }, data: s[measure] })),
     };
   });
