@@ -5,7 +5,7 @@ need. DurationWindow: the same durations counted for the standard windows (last 
 on the day of the build) per stage and manufacturer, so the usual pages read a few thousand counts
 instead of every completion. FlowDay: line items and units in each stage at the end of each day
 (from production.history's spans), overall and per manufacturer, season and warehouse, for the
-cumulative flow diagram. ReceivedOrder: the POs received, with the day and the dates they are
+cumulative flow diagram, and what completed each stage that day (throughput). ReceivedOrder: the POs received, with the day and the dates they are
 judged by (received: see production.history.services.order_closed_at).
 """
 from django.db import models
@@ -112,12 +112,14 @@ class FlowDay(OrgScoped):
     stage = _copy(Stage)
     dimension = models.CharField(max_length=12, choices=Dimension.choices)
     key = models.BigIntegerField(null=True, blank=True, help_text="Manufacturer, season or warehouse id (empty: none)")
-    line_items = models.IntegerField()
+    line_items = models.IntegerField(help_text="In the stage's column at the end of the day")
     units = models.IntegerField()
+    completed_line_items = models.IntegerField(default=0, help_text="Completed the stage that day")
+    completed_units = models.IntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["organisation", "dimension", "key", "day", "stage", "line_items", "units"],
-                                name="flow_day_read")]
+        indexes = [models.Index(fields=["organisation", "dimension", "key", "day", "stage", "line_items", "units",
+                                        "completed_line_items", "completed_units"], name="flow_day_read")]
 
 
 class AnalyticsBuild(models.Model):

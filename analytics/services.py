@@ -11,7 +11,7 @@ import time
 from collections import defaultdict
 
 from django.db import connections, router, transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from production.history.models import StageSpan
@@ -119,11 +119,13 @@ def _completions(*, organisation, item_ids: list[int] | None, zone) -> int:
 
 # --- daily flow --------------------------------------------------------------------------------
 
-_FLOW_FIELDS = ("organisation", "day", "stage", "dimension", "key", "line_items", "units")
+_FLOW_FIELDS = ("organisation", "day", "stage", "dimension", "key", "line_items", "units", "completed_line_items",
+                "completed_units")
 
 
 def _flow_days(*, organisation, today: dt.date) -> int:
-    """Line items and units per stage column at the end of every day up to today, from the spans."""
+    """Line items and units per stage column at the end of every day up to today, from the spans, and
+    those that completed the stage that day, from the completions."""
     FlowDay.objects.filter(organisation=organisation).delete()
     deltas: dict[tuple, dict[dt.date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     first = today
@@ -143,8 +145,7 @@ def _flow_days(*, organisation, today: dt.date) -> int:
                 cell = series[ends]
                 cell[0] -= 1
                 cell[1] -= units
-    out = []
-    org = organisation.pk
+    cells: dict[tuple, list[int]] = {}
     for (stage_id, dimension, key), series in deltas.items():
         days = sorted(series)
         items = units = 0
@@ -153,8 +154,19 @@ def _flow_days(*, organisation, today: dt.date) -> int:
             items, units = items + change[0], units + change[1]
             following = days[index + 1] if index + 1 < len(days) else today + dt.timedelta(days=1)
             if items:
-                span = (following - day).days
-                out.extend((org, day + dt.timedelta(days=n), stage_id, dimension, key, items, units) for n in range(span))
+                for n in range((following - day).days):
+                    cells[(day + dt.timedelta(days=n), stage_id, dimension, key)] = [items, units, 0, 0]
+    # What completed each stage that day (throughput), with the same dimensions.
+    done = StageCompletion.objects.filter(organisation=organisation, ended_on__lte=today).order_by().values_list(
+        "ended_on", "stage_id", "manufacturer_id", "season_id", "warehouse_id"
+    ).annotate(n=Count("id"), u=Sum("units"))
+    for day, stage_id, maker, season, warehouse, n, u in done.iterator(chunk_size=10000):
+        for dimension, key in (("all", None), ("manufacturer", maker), ("season", season), ("warehouse", warehouse)):
+            cell = cells.setdefault((day, stage_id, dimension, key), [0, 0, 0, 0])
+            cell[2] += n
+            cell[3] += u or 0
+    org = organisation.pk
+    out = [(org, day, stage_id, dimension, key, *figures) for (day, stage_id, dimension, key), figures in cells.items()]
     return rows_insert(FlowDay, _FLOW_FIELDS, out)
 
 

@@ -111,7 +111,7 @@ def cumulative_flow(*, organisation, filters: AnalyticsFilters, options) -> Flow
         rows = rows.filter(stage_id__in=filters.stages)
     for day, stage_id, n, u in rows.order_by().values_list("day", "stage_id").annotate(n=Sum("line_items"),
                                                                                           u=Sum("units")):
-        if stage_id in wanted and day in index:
+        if stage_id in wanted and day in index and n:
             items[stage_id][index[day]] = n
             units[stage_id][index[day]] = u
     if built_on in index:
@@ -180,10 +180,22 @@ def weekly_throughput(*, organisation, filters: AnalyticsFilters, options) -> Th
         monday += dt.timedelta(days=7)
     items = {s.id: [0] * len(weeks) for s in stages}
     units = {s.id: [0] * len(weeks) for s in stages}
-    rows = (
-        completions_in_window(organisation=organisation, filters=filters, durations=False)
-        .order_by().values_list("stage_id", "ended_on").annotate(n=Count("id"), u=Sum("units"))
-    )
+    dimension = _dimension(filters)
+    if dimension is None:  # two dimensions at once: every completion of the window
+        rows = (
+            completions_in_window(organisation=organisation, filters=filters, durations=False)
+            .order_by().values_list("stage_id", "ended_on").annotate(n=Count("id"), u=Sum("units"))
+        )
+    else:  # the daily flow counts them (the same numbers)
+        dim, keys = dimension
+        rows = FlowDay.objects.filter(organisation=organisation, dimension=dim, day__gte=filters.first,
+                                      day__lte=filters.last, completed_line_items__gt=0)
+        if keys:
+            rows = rows.filter(key__in=keys)
+        if filters.stages:
+            rows = rows.filter(stage_id__in=filters.stages)
+        rows = rows.order_by().values_list("stage_id", "day").annotate(n=Sum("completed_line_items"),
+                                                                      u=Sum("completed_units"))
     for stage_id, ended_on, n, u in rows:
         if stage_id in items:
             i = (ended_on - weeks[0]).days // 7

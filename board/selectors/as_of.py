@@ -13,13 +13,13 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 # One import of the board's selectors module: its cards, columns and filters are the board's own.
 from board.selectors import board as live
 from production.colours import text_colour_for
 from production.history.models import StageSpan
-from production.history.selectors import history_build, spans_on
+from production.history.selectors import history_build
 from production.history.spans import end_of_day
 from production.models import LineItem
 from production.models.orders import StageStatus
@@ -59,52 +59,87 @@ def _cell_q(key: str) -> Q:
     return Q(stage_id=int(key.removeprefix("stage-")))
 
 
-def spans_filtered(*, organisation, filters: live.BoardFilters, day: dt.date, thresholds=None) -> QuerySet[StageSpan]:
-    """The spans of `day` that the board's filters select (as the line items were on that day)."""
-    spans = spans_on(organisation=organisation, day=day)
+def _static_q(*, organisation, filters: live.BoardFilters) -> Q:
+    """The filters that do not depend on the day (who, where, which stage, what status)."""
+    q = Q()
     if filters.seasons:
-        spans = spans.filter(season_id__in=filters.seasons)
+        q &= Q(season_id__in=filters.seasons)
     if filters.manufacturers:
-        spans = spans.filter(manufacturer_id__in=filters.manufacturers)
+        q &= Q(manufacturer_id__in=filters.manufacturers)
     if filters.warehouses:
-        spans = spans.filter(warehouse_id__in=filters.warehouses)
+        q &= Q(warehouse_id__in=filters.warehouses)
     if filters.stages:
-        spans = spans.filter(stage_id__in=filters.stages)
+        q &= Q(stage_id__in=filters.stages)
     if filters.stage_status == "pending":
-        spans = spans.filter(state__in=[StageStatus.NOT_STARTED, StageStatus.IN_PROGRESS])
+        q &= Q(state__in=[StageStatus.NOT_STARTED, StageStatus.IN_PROGRESS])
     elif filters.stage_status:
-        spans = spans.filter(state=filters.stage_status)
-    if filters.late:
-        spans = spans.filter(Q(order__in_warehouse_date__lt=day)
-                             | Q(order__in_warehouse_date__isnull=True, order__due_date__lt=day))
-    if filters.stuck:
-        ends = end_of_day(day, live.organisation_zone(organisation))
-        q = Q(pk__in=[])
-        for stage_id, threshold in (thresholds or {}).items():
-            q |= Q(stage_id=stage_id, entered_at__lt=ends - dt.timedelta(days=threshold.days))
-        spans = spans.filter(q, state=StageStatus.IN_PROGRESS)
+        q &= Q(state=filters.stage_status)
     if filters.q:
         matching = live.line_items_filtered(
             organisation=organisation, filters=live.BoardFilters(q=filters.q, order_status=live.ORDER_STATUS_ANY)
         )
-        spans = spans.filter(Exists(matching.filter(id=OuterRef("line_item_id"))))
-    return spans
+        q &= Q(Exists(matching.filter(id=OuterRef("line_item_id"))))
+    return q
+
+
+def _day_q(*, organisation, filters: live.BoardFilters, day: dt.date, thresholds=None) -> Q:
+    """On the board at the end of `day`, and late / stuck as judged that day."""
+    q = Q(first_day__lte=day, until__gt=day)
+    if filters.late:
+        q &= Q(order__in_warehouse_date__lt=day) | Q(order__in_warehouse_date__isnull=True, order__due_date__lt=day)
+    if filters.stuck:
+        ends = end_of_day(day, live.organisation_zone(organisation))
+        stuck = Q(pk__in=[])
+        for stage_id, threshold in (thresholds or {}).items():
+            stuck |= Q(stage_id=stage_id, entered_at__lt=ends - dt.timedelta(days=threshold.days))
+        q &= stuck & Q(state=StageStatus.IN_PROGRESS)
+    return q
+
+
+def spans_filtered(*, organisation, filters: live.BoardFilters, day: dt.date, thresholds=None) -> QuerySet[StageSpan]:
+    """The spans of `day` that the board's filters select (as the line items were on that day)."""
+    return StageSpan.objects.filter(organisation=organisation).filter(
+        _static_q(organisation=organisation, filters=filters),
+        _day_q(organisation=organisation, filters=filters, day=day, thresholds=thresholds),
+    )
 
 
 def _lane_field(swimlane: str) -> str | None:
     return {"manufacturer": "manufacturer_id", "season": "season_id"}.get(swimlane)
 
 
-def _counts(spans: QuerySet, lane_field: str | None) -> dict:
-    """{(lane value, column key): {state: n, "units": u}}: one grouped query."""
+def _counts(spans: QuerySet, lane_field: str | None, *, day_q: Q | None = None, since_q: Q | None = None,
+            since: dt.date | None = None) -> tuple[dict, dict]:
+    """{(lane value, column key): {state: n, "units": u}} of the day: one grouped query. With a second
+    day (`since_q`), the same pass also counts each cell then, what arrived in it and what left it:
+    {(lane, column key): [then, then units, arrived, arrived units, left, left units]}."""
     group = ["stage_id", "state"] + ([lane_field] if lane_field else [])
+    aggregates = {"n": Count("id"), "u": Sum("units")}
+    if since_q is not None:
+        # What left a cell follows: then + arrived - left = now.
+        arrived = day_q & Q(first_day__gt=since)
+        aggregates = {
+            "n": Count("id", filter=day_q), "u": Sum("units", filter=day_q),
+            "n_then": Count("id", filter=since_q), "u_then": Sum("units", filter=since_q),
+            "n_in": Count("id", filter=arrived), "u_in": Sum("units", filter=arrived),
+        }
     per_cell: dict = defaultdict(dict)
-    for row in spans.order_by().values(*group).annotate(n=Count("id"), u=Sum("units")):
+    moves: dict = defaultdict(lambda: [0] * 6)
+    for row in spans.order_by().values(*group).annotate(**aggregates):
         lane = row[lane_field] if lane_field else None
-        cell = per_cell[(lane, _column_key(row["stage_id"], row["state"]))]
-        cell[row["state"]] = cell.get(row["state"], 0) + row["n"]
-        cell["units"] = cell.get("units", 0) + (row["u"] or 0)
-    return per_cell
+        key = (lane, _column_key(row["stage_id"], row["state"]))
+        if row["n"]:
+            cell = per_cell[key]
+            cell[row["state"]] = cell.get(row["state"], 0) + row["n"]
+            cell["units"] = cell.get("units", 0) + (row["u"] or 0)
+        if since_q is not None:
+            figures = moves[key]
+            then, then_u, arrived_n, arrived_u = (row[k] or 0 for k in ("n_then", "u_then", "n_in", "u_in"))
+            now, now_u = row["n"] or 0, row["u"] or 0
+            for i, value in enumerate((then, then_u, arrived_n, arrived_u, then + arrived_n - now,
+                                       then_u + arrived_u - now_u)):
+                figures[i] += value
+    return per_cell, moves
 
 
 def _columns(options: live.BoardOptions, per_cell: dict) -> list[live.Column]:
@@ -123,9 +158,14 @@ def _columns(options: live.BoardOptions, per_cell: dict) -> list[live.Column]:
     return columns
 
 
-def _cell_parts(spans: QuerySet, *, key: str, lane_q: Q, statuses: dict, offset: int, limit: int) -> list:
+def _cell_parts(spans: QuerySet, *, key: str, lane_q: Q, statuses: dict, offset: int, limit: int,
+                by_manufacturer: bool = True) -> list:
     """Sliced id querysets giving cards [offset, offset + limit) of one cell, each ONE range of the
-    span index walked by first day (longest in the column first): in progress, then stage done."""
+    span index walked in its order: in progress, then stage done; longest in the column first (per
+    manufacturer when the lanes are not manufacturers: the index walks them one after the other)."""
+    order = ["first_day", "until", "line_item_id"]
+    if not by_manufacturer:
+        order = ["manufacturer_id", *order]
     if key == live.NO_STAGES:
         conditions = [(StageStatus.NO_STAGES, Q(stage__isnull=True, state=StageStatus.NO_STAGES))]
     elif key == live.NOT_STARTED:
@@ -141,7 +181,7 @@ def _cell_parts(spans: QuerySet, *, key: str, lane_q: Q, statuses: dict, offset:
             offset -= available
             continue
         take = min(limit, available - offset)
-        parts.append(spans.filter(condition, lane_q).order_by("first_day", "line_item_id").values_list("id")[
+        parts.append(spans.filter(condition, lane_q).order_by(*order).values_list("id")[
             offset : offset + take
         ])
         limit -= take
@@ -160,12 +200,12 @@ def _lane_q(swimlane: str, lane_key: str) -> Q:
 
 
 def _cards(span_ids: list[int], *, organisation, options: live.BoardOptions, day: dt.date,
-           thresholds: dict) -> list[live.Card]:
+           thresholds: dict, by_manufacturer: bool = True) -> list[live.Card]:
     """The board's cards of these spans, judged on `day` (days in stage, late, stuck)."""
     if not span_ids:
         return []
     spans = {s.line_item_id: s for s in StageSpan.objects.filter(id__in=span_ids).only(
-        "id", "line_item_id", "stage_id", "state", "entered_at", "first_day")}
+        "id", "line_item_id", "stage_id", "state", "entered_at", "first_day", "until")}
     items = LineItem.objects.filter(id__in=list(spans)).select_related("order").only(*live.CARD_FIELDS)
     ends = end_of_day(day, live.organisation_zone(organisation))
     stage_by_id = options.stage_by_id
@@ -196,20 +236,31 @@ def _cards(span_ids: list[int], *, organisation, options: live.BoardOptions, day
             column_key=_column_key(span.stage_id, span.state), manufacturer_id=order.manufacturer_id,
             season_id=order.season_id,
         )
-        card._first_day = span.first_day
+        card._first_day, card._until = span.first_day, span.until
         cards.append(card)
     rank = {StageStatus.IN_PROGRESS: 0, StageStatus.COMPLETED: 1}
-    return sorted(cards, key=lambda c: (rank.get(c.stage_status, 0), c._first_day, c.id))
+    key = (lambda c: (rank.get(c.stage_status, 0), c._first_day, c._until, c.id)) if by_manufacturer else (
+        lambda c: (rank.get(c.stage_status, 0), c.manufacturer_id is not None, c.manufacturer_id or 0, c._first_day,
+                   c._until, c.id))
+    return sorted(cards, key=key)
 
 
 def as_of_board(*, organisation, filters: live.BoardFilters, options: live.BoardOptions, day: dt.date,
-                lane_offset: int = 0) -> live.StageBoard:
-    """The stage board at the end of `day`: counts in one grouped query, the first cards of every
+                lane_offset: int = 0, since: dt.date | None = None) -> live.StageBoard:
+    """The stage board at the end of `day`: counts in one grouped query (with `since`, the same pass
+    also says what changed in every column since then: `board.changes`), the first cards of every
     visible cell in one UNION ALL of index walks, their details in one more."""
     thresholds = live.stuck_thresholds(organisation=organisation, stages=options.stages)
     spans = spans_filtered(organisation=organisation, filters=filters, day=day, thresholds=thresholds)
     lane_field = _lane_field(filters.swimlane)
-    per_cell = _counts(spans, lane_field)
+    if since is None or since == day:
+        per_cell, moves = _counts(spans, lane_field)
+    else:
+        static = _static_q(organisation=organisation, filters=filters)
+        day_q = _day_q(organisation=organisation, filters=filters, day=day, thresholds=thresholds)
+        since_q = _day_q(organisation=organisation, filters=filters, day=since, thresholds=thresholds)
+        both = StageSpan.objects.filter(organisation=organisation).filter(static).filter(day_q | since_q)
+        per_cell, moves = _counts(both, lane_field, day_q=day_q, since_q=since_q, since=since)
     columns = _columns(options, per_cell)
     with_lanes = filters.swimlane != "none"
     lane_totals: dict = defaultdict(lambda: [0, 0])
@@ -236,9 +287,10 @@ def as_of_board(*, organisation, filters: live.BoardFilters, options: live.Board
             lane.cells.append(live.Cell(column=column, lane_key=key, count=count))
             if count:
                 parts += _cell_parts(spans, key=column.key, lane_q=lane_condition, statuses=cell, offset=0,
-                                     limit=limit)
+                                     limit=limit, by_manufacturer=filters.swimlane == "manufacturer")
         lanes.append(lane)
-    cards = _cards(live.union_ids(parts), organisation=organisation, options=options, day=day, thresholds=thresholds)
+    cards = _cards(live.union_ids(parts), organisation=organisation, options=options, day=day, thresholds=thresholds,
+                   by_manufacturer=filters.swimlane == "manufacturer")
     field_name = {"manufacturer": "manufacturer_id", "season": "season_id"}.get(filters.swimlane)
     by_cell = defaultdict(list)
     for card in cards:
@@ -248,11 +300,14 @@ def as_of_board(*, organisation, filters: live.BoardFilters, options: live.Board
         for cell in lane.cells:
             cell.cards = by_cell.get((lane.key, cell.column.key), [])[:limit]
     next_offset = lane_offset + live.LANES_PER_PAGE
-    return live.StageBoard(
+    board = live.StageBoard(
         columns=columns, lanes=lanes, lanes_total=len(lane_values), lane_offset=lane_offset,
         next_lane_offset=next_offset if with_lanes and next_offset < len(lane_values) else None,
         count=sum(c.count for c in columns), units=sum(c.units for c in columns), thresholds=thresholds,
     )
+    if since is not None and since != day:
+        board.changes = _changes(columns, moves, cards=cards, since=since, day=day)
+    return board
 
 
 def as_of_cell_cards(*, organisation, filters: live.BoardFilters, options: live.BoardOptions, day: dt.date,
@@ -271,11 +326,12 @@ def as_of_cell_cards(*, organisation, filters: live.BoardFilters, options: live.
     if lane_key != "all" and filters.swimlane != "none":
         raw = lane_key.split("-", 1)[1]
         lane_value = None if raw == "none" else int(raw)
-    statuses = _counts(spans.filter(lane_condition), _lane_field(filters.swimlane)).get((lane_value, column_key), {})
+    statuses = _counts(spans.filter(lane_condition), _lane_field(filters.swimlane))[0].get((lane_value, column_key), {})
     count = sum(n for state, n in statuses.items() if state != "units")
     ids = live.union_ids(_cell_parts(spans, key=column_key, lane_q=lane_condition, statuses=statuses, offset=offset,
-                                     limit=limit))
-    cards = _cards(ids, organisation=organisation, options=options, day=day, thresholds=thresholds)
+                                     limit=limit, by_manufacturer=filters.swimlane == "manufacturer"))
+    cards = _cards(ids, organisation=organisation, options=options, day=day, thresholds=thresholds,
+                   by_manufacturer=filters.swimlane == "manufacturer")
     stage = stages.get(column_key)
     label = stage.name if stage else live.SPECIAL_COLUMNS[column_key]
     colour = stage.safe_colour if stage else "#e5e7eb"
@@ -288,83 +344,57 @@ def as_of_cell_cards(*, organisation, filters: live.BoardFilters, options: live.
 # --- what changed between two days -------------------------------------------------------------
 
 @dataclass
-class Move:
-    uphance_id: int
-    product_name: str
+class ColumnChange:
+    label: str
     colour: str
-    po_number: str
-    before: str  # column label on the earlier day ("" : not on the board)
-    after: str
+    then: int
+    then_units: int
+    now: int
+    now_units: int
+    arrived: int
+    arrived_units: int
+    left: int
+    left_units: int
 
     @property
-    def label(self) -> str:
-        return f"{self.product_name} {self.colour}".strip()
+    def change(self) -> int:
+        return self.now - self.then
 
 
 @dataclass
 class Changes:
+    """What changed on the board between the end of `since` and the end of `day`, column by column:
+    line items there then and now, those that arrived in the column since, and those that left it
+    (moved on, or off the board with their received PO)."""
+
     since: dt.date
     day: dt.date
-    transitions: list[tuple[str, str, int, int]]  # (from, to, line items, units), most first
-    moves: list[Move] = field(default_factory=list)
-    total: int = 0
+    columns: list[ColumnChange]
+    moved: list[live.Card] = field(default_factory=list)  # the board's cards that arrived in their column since
+
+    @property
+    def total(self) -> int:
+        return sum(c.arrived for c in self.columns)
+
+    @property
+    def later(self) -> bool:
+        return self.day > self.since
 
 
-def _label(options: live.BoardOptions, stage_id, state) -> str:
-    if state is None:
-        return ""
-    key = _column_key(stage_id, state)
-    if key.startswith("stage-"):
-        stage = options.stage_by_id.get(stage_id)
-        name = stage.name if stage else "Unknown stage"
-        return f"{name} (done)" if state == StageStatus.COMPLETED else name
-    return live.SPECIAL_COLUMNS.get(key, key)
-
-
-def as_of_changes(*, organisation, filters: live.BoardFilters, options: live.BoardOptions, since: dt.date,
-                  day: dt.date) -> Changes:
-    """Line items whose column changed between the end of `since` and the end of `day`: moved on,
-    arrived on the board, or left it (received). Grouped by (from, to), and the first ones listed."""
-    earlier, later = sorted((since, day))
-    before = spans_filtered(organisation=organisation, filters=filters, day=earlier)
-    after = spans_filtered(organisation=organisation, filters=filters, day=later)
-    at_before = StageSpan.objects.filter(line_item_id=OuterRef("line_item_id"), first_day__lte=earlier,
-                                         until__gt=earlier)
-    at_after = StageSpan.objects.filter(line_item_id=OuterRef("line_item_id"), first_day__lte=later, until__gt=later)
-    # Spans of the later day that began after the earlier one: those line items moved or arrived.
-    moved = after.filter(first_day__gt=earlier).annotate(
-        before_stage=Subquery(at_before.values("stage_id")[:1]), before_state=Subquery(at_before.values("state")[:1])
-    )
-    # Spans of the earlier day whose line item is on no column of the later day: it left the board.
-    left = before.filter(until__lte=later).filter(~Exists(at_after))
-    transitions: dict = defaultdict(lambda: [0, 0])
-    for b_stage, b_state, stage_id, state, n, u in moved.order_by().values_list(
-        "before_stage", "before_state", "stage_id", "state"
-    ).annotate(n=Count("id"), u=Sum("units")):
-        if b_state == state and b_stage == stage_id:
-            continue
-        cell = transitions[(_label(options, b_stage, b_state), _label(options, stage_id, state))]
-        cell[0] += n
-        cell[1] += u or 0
-    for stage_id, state, n, u in left.order_by().values_list("stage_id", "state").annotate(n=Count("id"),
-                                                                                            u=Sum("units")):
-        cell = transitions[(_label(options, stage_id, state), "Off the board (received or removed)")]
-        cell[0] += n
-        cell[1] += u or 0
-    rows = sorted(((a, b, n, u) for (a, b), (n, u) in transitions.items()), key=lambda r: (-r[2], r[0], r[1]))
-    listed = list(
-        moved.order_by("-first_day", "line_item_id").values_list(
-            "line_item__uphance_id", "line_item__product_name", "line_item__colour", "order__number",
-            "before_stage", "before_state", "stage_id", "state",
-        )[: CHANGES_LISTED + 20]
-    )
-    moves = [
-        Move(uphance_id, product or f"Line item {uphance_id}", colour, number, _label(options, b_stage, b_state),
-             _label(options, stage_id, state))
-        for uphance_id, product, colour, number, b_stage, b_state, stage_id, state in listed
-        if not (b_stage == stage_id and b_state == state)
-    ][:CHANGES_LISTED]
-    return Changes(since=earlier, day=later, transitions=rows, moves=moves, total=sum(r[2] for r in rows))
+def _changes(columns: list[live.Column], moves: dict, *, cards: list[live.Card], since: dt.date,
+             day: dt.date) -> Changes:
+    per_column: dict = defaultdict(lambda: [0] * 6)
+    for (_lane, key), figures in moves.items():
+        total = per_column[key]
+        for i, value in enumerate(figures):
+            total[i] += value
+    rows = []
+    for column in columns:
+        then, then_u, arrived, arrived_u, left, left_u = per_column.get(column.key, [0] * 6)
+        rows.append(ColumnChange(column.label, column.colour, then, then_u, column.count, column.units, arrived,
+                                 arrived_u, left, left_u))
+    moved = [card for card in cards if card._first_day > since][:CHANGES_LISTED]
+    return Changes(since=since, day=day, columns=rows, moved=moved)
 
 
 # --- export --------------------------------------------------------------------------------------

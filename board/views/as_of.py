@@ -21,7 +21,6 @@ from board.selectors.as_of import (
     AsOf,
     as_of_board,
     as_of_cell_cards,
-    as_of_changes,
     as_of_export_rows,
     history_ready,
     ignored_filters,
@@ -94,14 +93,12 @@ def as_of_board_response(request, *, template: str, context: dict, filters, opti
         "board_column_url": f"{reverse('board_column')}?{query}",
         "filters": filters,
         "board": as_of_board(organisation=organisation, filters=filters, options=options, day=as_of.day,
-                             lane_offset=lane_offset),
+                             lane_offset=lane_offset, since=as_of.since),
         "saved_views": saved_views_for(organisation=organisation, user=request.user),
         "saved_view_form": SavedViewForm(initial={"query": filters.query_string()}),
     })
     context.pop("mboard", None)
-    if as_of.since:
-        context["as_of_changes"] = as_of_changes(organisation=organisation, filters=filters, options=options,
-                                                 since=as_of.since, day=as_of.day)
+    context["as_of_changes"] = getattr(context["board"], "changes", None)
     partial = request.htmx and not request.htmx.history_restore_request
     if partial and lane_offset:
         return render(request, f"{template}#lanes", context)

@@ -236,3 +236,15 @@ def test_the_forecasts_learned_durations_are_the_usual_time_when_they_exist(hist
                       options=board_options(organisation=history.organisation), now=noon(0))
     cutting = next(s for s in aging.stages if s.stage.name == "Cutting")
     assert (cutting.p50, cutting.p90, cutting.past_p90) == (2.0, 3.0, 1)
+
+
+def test_throughput_and_flow_agree_whichever_table_counts_them(history):
+    """One dimension: the daily flow counts; two at once: the completions and spans themselves."""
+    options = board_options(organisation=history.organisation)
+    one = _filters(history, f"manufacturer={history.adine.id}")
+    two = _filters(history, f"manufacturer={history.adine.id}&warehouse={history.w1.id}&warehouse={history.w2.id}")
+    a = weekly_throughput(organisation=history.organisation, filters=one, options=options)
+    b = weekly_throughput(organisation=history.organisation, filters=two, options=options)
+    assert a.items == b.items and a.units == b.units and sum(a.items[history.cutting.id]) == 4
+    assert list(cumulative_flow(organisation=history.organisation, filters=one, options=options).csv_rows()) == list(
+        cumulative_flow(organisation=history.organisation, filters=two, options=options).csv_rows())
