@@ -1,9 +1,9 @@
-"""Reads of the stored stage history: the spans holding on a day, and what moved between two days."""
+"""Reads of the stored stage history: the spans holding on a day or over a run of days."""
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from .models import StageHistoryBuild, StageSpan
 
@@ -16,11 +16,6 @@ def spans_on(*, organisation, day: dt.date) -> QuerySet[StageSpan]:
 def spans_overlapping(*, organisation, first: dt.date, last: dt.date) -> QuerySet[StageSpan]:
     """Spans holding on at least one day of [first, last]."""
     return StageSpan.objects.filter(organisation=organisation, until__gt=first, first_day__lte=last)
-
-
-def spans_changed_between(*, organisation, since: dt.date, day: dt.date) -> QuerySet[StageSpan]:
-    """Spans of `day` that did not already hold on `since` (a line item moved, arrived or finished)."""
-    return spans_on(organisation=organisation, day=day).filter(Q(first_day__gt=since))
 
 
 def history_build(*, organisation) -> StageHistoryBuild | None:
