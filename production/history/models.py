@@ -1,4 +1,5 @@
-"""Stored stage history: every line item's day spans (see production.history.spans), and when they were built.
+"""Stored stage history: every line item's day spans (see production.history.spans), the spans counted
+per day (StageDay), and when they were built.
 
 Derived data only: `history_rebuild` recreates it from the stage periods at any time.
 """
@@ -59,6 +60,22 @@ class StageSpan(OrgScoped):
         return f"{self.line_item_id} {self.state} {self.stage_id} {self.first_day}–{self.until}"
 
 
+class StageDay(OrgScoped):
+    """How many line items (and units) were in each board cell at the end of each day: the spans
+    counted per day, stage, state and manufacturer, so a past day's board reads a few hundred rows."""
+
+    day = models.DateField()
+    stage = _copy(Stage)
+    state = models.CharField(max_length=16, choices=StageStatus.choices)
+    manufacturer = _copy(Manufacturer)
+    line_items = models.IntegerField()
+    units = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "day", "stage", "state", "manufacturer", "line_items", "units"],
+                                name="stage_day_read")]
+
+
 class StageHistoryBuild(models.Model):
     """When an organisation's spans were last built (a refresh rebuilds what changed since `started_at`)."""
 
@@ -68,6 +85,8 @@ class StageHistoryBuild(models.Model):
     time_zone = models.CharField(max_length=64, blank=True, help_text="The zone the days were cut in")
     line_items = models.IntegerField(default=0)
     spans = models.IntegerField(default=0)
+    stage_days = models.IntegerField(default=0)
+    built_on = models.DateField(null=True, blank=True, help_text="The last day counted in StageDay")
     seconds = models.FloatField(default=0)
 
     def __str__(self):

@@ -15,8 +15,8 @@ from django.utils import timezone
 from production.models import LineItem, ProductionOrder, StagePeriod
 from production.models.orders import DeliveryStatus, OrderStatus
 
-from .models import StageHistoryBuild, StageSpan
-from .spans import PeriodFact, line_item_spans, local_day
+from .models import StageDay, StageHistoryBuild, StageSpan
+from .spans import OPEN_END, PeriodFact, line_item_spans, local_day
 
 CHUNK = 4000  # line items read and written at a time (memory stays flat in the catalogue size)
 WRITE_BATCH = 5000
@@ -142,6 +142,58 @@ def _rebuild_items(*, organisation, item_ids: list[int] | None, zone) -> tuple[i
     return len(items), written
 
 
+_DAY_FIELDS = ("organisation", "day", "stage", "state", "manufacturer", "line_items", "units")
+
+
+def _stage_days(*, organisation, today: dt.date) -> int:
+    """Count the spans per day, stage, state and manufacturer up to today (a sweep over the spans)."""
+    StageDay.objects.filter(organisation=organisation).delete()
+    deltas: dict[tuple, dict[dt.date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    rows = StageSpan.objects.filter(organisation=organisation, first_day__lte=today).values_list(
+        "stage_id", "state", "manufacturer_id", "first_day", "until", "units"
+    )
+    for stage_id, state, maker, first_day, until, units in rows.iterator(chunk_size=10000):
+        series = deltas[(stage_id, state, maker)]
+        cell = series[first_day]
+        cell[0] += 1
+        cell[1] += units
+        if until != OPEN_END and until <= today:
+            cell = series[until]
+            cell[0] -= 1
+            cell[1] -= units
+    out = []
+    org = organisation.pk
+    for (stage_id, state, maker), series in deltas.items():
+        days = sorted(series)
+        items = units = 0
+        for index, day in enumerate(days):
+            items, units = items + series[day][0], units + series[day][1]
+            following = days[index + 1] if index + 1 < len(days) else today + dt.timedelta(days=1)
+            if items:
+                out.extend((org, day + dt.timedelta(days=n), stage_id, state, maker, items, units)
+                           for n in range((following - day).days))
+    _rows_insert(StageDay, _DAY_FIELDS, out)
+    return len(out)
+
+
+def _rows_insert(model, names, rows) -> None:
+    connection = connections[router.db_for_write(model)]
+    ops = connection.ops
+    fields = [model._meta.get_field(name) for name in names]
+    dates = [i for i, f in enumerate(fields) if f.get_internal_type() == "DateField"]
+    sql = (f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({', '.join(ops.quote_name(f.column) for f in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    params = []
+    for row in rows:
+        row = list(row)
+        for i in dates:
+            row[i] = ops.adapt_datefield_value(row[i])
+        params.append(row)
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), WRITE_BATCH):
+            cursor.executemany(sql, params[start : start + WRITE_BATCH])
+
+
 def stage_history_rebuild(*, organisation) -> StageHistoryBuild:
     """Rebuild every span of the organisation from its stage periods (the command and the first build)."""
     started, t0 = timezone.now(), time.perf_counter()
@@ -149,10 +201,13 @@ def stage_history_rebuild(*, organisation) -> StageHistoryBuild:
     with transaction.atomic():
         StageSpan.objects.filter(organisation=organisation).delete()
         items, spans = _rebuild_items(organisation=organisation, item_ids=None, zone=zone)
+        today = local_day(started, zone)
+        days = _stage_days(organisation=organisation, today=today)
         build, _ = StageHistoryBuild.objects.update_or_create(
             organisation=organisation,
             defaults={"started_at": started, "finished_at": timezone.now(), "time_zone": str(zone),
-                      "line_items": items, "spans": spans, "seconds": time.perf_counter() - t0},
+                      "line_items": items, "spans": spans, "stage_days": days, "built_on": today,
+                      "seconds": time.perf_counter() - t0},
         )
     return build
 
@@ -184,6 +239,8 @@ def stage_history_refresh(*, organisation) -> StageHistoryBuild:
         for start in range(0, len(ids), 900):  # bounded IN lists
             n_items, n_spans = _rebuild_items(organisation=organisation, item_ids=ids[start : start + 900], zone=zone)
             items, spans = items + n_items, spans + n_spans
+        today = local_day(started, zone)
+        build.stage_days, build.built_on = _stage_days(organisation=organisation, today=today), today
         build.started_at, build.finished_at = started, timezone.now()
         build.line_items, build.spans, build.seconds = items, spans, time.perf_counter() - t0
         build.save()

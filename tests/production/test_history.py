@@ -134,3 +134,21 @@ def test_refresh_rewrites_what_a_sync_changed_and_nothing_else(history, other_or
     assert spans_on(organisation=org, day=D(2026, 3, 5)).count() == 2
     assert not StageSpan.objects.filter(line_item=other).exists()
     assert StageSpan.objects.filter(line_item=history["waiting"]).first().pk != untouched  # its order changed
+
+
+def test_the_daily_counts_are_the_spans_counted(organisation):
+    from django.db.models import Count, Sum
+
+    from production.history.models import StageDay
+    from tests.support.history_data import build_history
+    from tests.support.history_data import day as ago
+
+    build_history(organisation)
+    for n in range(0, 60, 3):
+        on = ago(n)
+        spans = {(r["stage_id"], r["state"], r["manufacturer_id"]): (r["n"], r["u"]) for r in spans_on(
+            organisation=organisation, day=on).values("stage_id", "state", "manufacturer_id").annotate(
+            n=Count("id"), u=Sum("units"))}
+        days = {(r.stage_id, r.state, r.manufacturer_id): (r.line_items, r.units)
+                for r in StageDay.objects.filter(organisation=organisation, day=on)}
+        assert days == spans, on
