@@ -27,6 +27,11 @@ MODULES = [
     "tests/customers/test_demand.py",
     "tests/customers/shipup/test_services.py",
     "tests/accounts/test_isolation.py",
+    "tests/production/test_history.py",
+    "tests/board/test_as_of.py",
+    "tests/analytics/test_figures.py",
+    "tests/analytics/test_pages.py",
+    "tests/analytics/test_queries.py",
 ]
 
 
