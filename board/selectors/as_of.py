@@ -170,6 +170,48 @@ def _counted_cells(*, organisation, filters: live.BoardFilters, day: dt.date) ->
     return per_cell
 
 
+def _arrived(*, organisation, filters: live.BoardFilters, options: live.BoardOptions, since: dt.date,
+             day: dt.date) -> dict:
+    """{(lane, column key): [line items, units]} that came into their cell after `since` and were
+    there at the end of `day`. Stages, states and manufacturers as lists so that the span index is
+    sought to the days after `since` in every cell (a handful of rows read, not every span)."""
+    stage_ids = [s.id for s in options.stages if not filters.stages or s.id in filters.stages]
+    makers = list(filters.manufacturers) or [m.id for m in options.manufacturers]
+    states = [StageStatus.NOT_STARTED, StageStatus.IN_PROGRESS, StageStatus.COMPLETED, StageStatus.NO_STAGES]
+    if filters.stage_status == "pending":
+        states = [StageStatus.NOT_STARTED, StageStatus.IN_PROGRESS]
+    elif filters.stage_status:
+        states = [filters.stage_status]
+    base = StageSpan.objects.filter(organisation=organisation, state__in=states, first_day__gt=since,
+                                    first_day__lte=day, until__gt=day)
+    stage_choices = [Q(stage_id__in=stage_ids)] + ([] if filters.stages else [Q(stage__isnull=True)])
+    maker_choices = [Q(manufacturer_id__in=makers)] + ([] if filters.manufacturers else [Q(manufacturer__isnull=True)])
+    parts = [
+        base.filter(stage_q, maker_q).order_by().values("stage_id", "state", "manufacturer_id").annotate(
+            n=Count("id"), u=Sum("units"))
+        for stage_q in stage_choices for maker_q in maker_choices
+    ]
+    by_maker = filters.swimlane == "manufacturer"
+    out: dict = defaultdict(lambda: [0, 0])
+    for row in parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]:
+        cell = out[(row["manufacturer_id"] if by_maker else None, _column_key(row["stage_id"], row["state"]))]
+        cell[0] += row["n"]
+        cell[1] += row["u"] or 0
+    return out
+
+
+def _moves(now: dict, then: dict, arrived: dict) -> dict:
+    """{(lane, column key): [then, then units, arrived, arrived units, left, left units]}."""
+    out = {}
+    for key in set(now) | set(then) | set(arrived):
+        n_now = sum(v for k, v in now.get(key, {}).items() if k != "units")
+        n_then = sum(v for k, v in then.get(key, {}).items() if k != "units")
+        u_now, u_then = now.get(key, {}).get("units", 0), then.get(key, {}).get("units", 0)
+        n_in, u_in = arrived.get(key, [0, 0])
+        out[key] = [n_then, u_then, n_in, u_in, n_then + n_in - n_now, u_then + u_in - u_now]
+    return out
+
+
 def _columns(options: live.BoardOptions, per_cell: dict) -> list[live.Column]:
     totals: dict = defaultdict(lambda: [0, 0])
     for (_lane, key), cell in per_cell.items():
@@ -281,8 +323,13 @@ def as_of_board(*, organisation, filters: live.BoardFilters, options: live.Board
     thresholds = live.stuck_thresholds(organisation=organisation, stages=options.stages)
     spans = spans_filtered(organisation=organisation, filters=filters, day=day, thresholds=thresholds)
     lane_field = _lane_field(filters.swimlane)
-    counted = _counted_cells(organisation=organisation, filters=filters, day=day) if since in (None, day) else None
-    if counted is not None:
+    counted = _counted_cells(organisation=organisation, filters=filters, day=day)
+    if counted is not None and since not in (None, day):
+        # Then and now from the daily counts; what arrived from the spans that began in between.
+        then = _counted_cells(organisation=organisation, filters=filters, day=since)
+        arrived = _arrived(organisation=organisation, filters=filters, options=options, since=since, day=day)
+        per_cell, moves = counted, _moves(counted, then, arrived)
+    elif counted is not None:
         per_cell, moves = counted, {}
     elif since is None or since == day:
         per_cell, moves = _counts(spans, lane_field)

@@ -109,3 +109,14 @@ def test_another_organisations_history_never_shows(logged_in_client, history, ot
     build_history(other_organisation)
     html = logged_in_client.get(f"/board/?as_of={day(30).isoformat()}").content.decode()
     assert "<strong>3</strong> line items" in html
+
+
+def test_what_changed_is_the_same_whichever_way_it_is_counted(logged_in_client, history):
+    """Manufacturer lanes count from the daily counts and the spans that began in between; season
+    lanes count every span of both days in one pass: the same columns."""
+    def table(swimlane):
+        html = logged_in_client.get(
+            f"/board/?as_of={day(22).isoformat()}&since={day(50).isoformat()}&swimlane={swimlane}").content.decode()
+        return re.search(r'<table class="data" id="as-of-changes">(.*?)</table>', html, re.S).group(1)
+
+    assert table("manufacturer") == table("season") == table("none")
