@@ -1,6 +1,7 @@
 """What every analytics page shares: its filters and date window, percentiles, and names."""
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections.abc import Iterable
@@ -103,17 +104,36 @@ class Distribution:
     """A distribution of days kept as counts of tenths of a day (how durations are stored)."""
 
     counts: dict[int, int] = field(default_factory=dict)
+    _sorted: tuple | None = field(default=None, repr=False, compare=False)
 
     def add(self, tenths: int, n: int = 1) -> None:
         self.counts[tenths] = self.counts.get(tenths, 0) + n
+        self._sorted = None
 
     @property
     def count(self) -> int:
         return sum(self.counts.values())
 
+    def _cumulative(self) -> tuple[list[int], list[int]]:
+        if self._sorted is None:
+            values = sorted(v for v, n in self.counts.items() if n > 0)
+            ends, seen = [], 0
+            for value in values:
+                seen += self.counts[value]
+                ends.append(seen)
+            self._sorted = (values, ends)
+        return self._sorted
+
     def quantile(self, q: float) -> float | None:
-        value = percentile_counted(self.counts.items(), q)
-        return None if value is None else value / 10
+        """The same percentile as `percentile` of the expanded values, read off the cumulative counts."""
+        values, ends = self._cumulative()
+        if not values:
+            return None
+        k = (ends[-1] - 1) * q
+        lo, hi = math.floor(k), math.ceil(k)
+        low = values[bisect.bisect_right(ends, lo)]
+        high = values[bisect.bisect_right(ends, hi)]
+        return (low + (high - low) * (k - lo)) / 10
 
     @property
     def median(self) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Count, Exists, OuterRef, Sum
 
@@ -80,37 +81,37 @@ class OrderFigures:
 
     orders: list[ReceivedOrder]
 
-    @property
+    @cached_property
     def received(self) -> int:
         return len(self.orders)
 
-    @property
+    @cached_property
     def dated(self) -> list[ReceivedOrder]:
         return [o for o in self.orders if o.expected is not None]
 
-    @property
+    @cached_property
     def on_time_pct(self) -> float | None:
         dated = self.dated
         return round(100 * sum(o.on_time for o in dated) / len(dated), 1) if dated else None
 
-    @property
+    @cached_property
     def on_time_original_pct(self) -> float | None:
         dated = [o for o in self.orders if o.original is not None]
         return round(100 * sum(o.on_time_original for o in dated) / len(dated), 1) if dated else None
 
-    @property
+    @cached_property
     def median_days_late(self) -> float | None:
         return percentile([o.days_late for o in self.dated], 0.5)
 
-    @property
+    @cached_property
     def p90_days_late(self) -> float | None:
         return percentile([o.days_late for o in self.dated], 0.9)
 
-    @property
+    @cached_property
     def median_slip_days(self) -> float | None:
         return percentile([o.slip_days for o in self.orders if o.slip_days is not None], 0.5)
 
-    @property
+    @cached_property
     def slipped(self) -> int:
         return sum(1 for o in self.orders if o.slip_days)
 
