@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("production.sync.urls")),
     path("", include("summaries.urls")),
     path("customers/", include("customers.urls")),
+    path("analytics/", include("analytics.urls")),
 ]

@@ -40,10 +40,14 @@ MODULES = [
     "tests/customers/shipup/test_services.py",
     "tests/accounts/test_isolation.py",
     "tests/test_migrations.py",
-    "tests/production/forecasts/test_services.py",
     "tests/production/forecasts/test_slips.py",
     "tests/accounts/test_switch.py",
     "tests/accounts/test_token_refresh.py",
+    "tests/production/test_history.py",
+    "tests/board/test_as_of.py",
+    "tests/analytics/test_figures.py",
+    "tests/analytics/test_pages.py",
+    "tests/analytics/test_queries.py",
 ]
 
 

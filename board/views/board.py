@@ -27,6 +27,12 @@ from board.selectors.manufacturer_board import manufacturer_board, manufacturer_
 from board.selectors.saved_views import saved_views_for
 from board.selectors.stage_board import board_cell_cards, stage_board
 from board.selectors.stage_settings import stages_usual
+from board.views.as_of import (
+    as_of_board_response,
+    as_of_column_response,
+    as_of_export_response,
+    as_of_request,
+)
 from integrations.spreadsheets import csv_lines
 from production.models import Stage
 
@@ -82,6 +88,12 @@ def board(request):
         "poll_seconds": getattr(settings, "SEAMLINE_BOARD_POLL_SECONDS", 20),
         "is_manager": request.membership.is_manager,
     }
+    as_of, as_of_problems = as_of_request(request)  # the board on a past day
+    if as_of or as_of_problems:
+        response = as_of_board_response(request, template=BOARD_TEMPLATE, context=context, filters=filters,
+                                        options=options, as_of=as_of, problems=as_of_problems, lane_offset=lane_offset)
+        if response is not None:
+            return response
     if filters.group == "manufacturer":
         context["mboard"] = manufacturer_board(organisation=organisation, filters=filters, options=options)
     else:
@@ -114,6 +126,11 @@ def board_column(request):
     column = slice_form.cleaned_data["column"]
     lane = slice_form.cleaned_data.get("lane") or "all"
     offset = slice_form.cleaned_data.get("offset") or 0
+    as_of, _problems = as_of_request(request)  # "show more" of the board on a past day
+    if as_of is not None and filters.group != "manufacturer":
+        return as_of_column_response(request, template=BOARD_TEMPLATE, column_template="board/board_column.html",
+                                     context=_page_context(form, filters), filters=filters, options=options,
+                                     as_of=as_of, column=column, lane=lane, offset=offset)
     if filters.group == "manufacturer":
         cards = manufacturer_column_orders(
             organisation=organisation, filters=filters, options=options, column_key=column, offset=offset,
@@ -159,6 +176,9 @@ def board_export(request):
     organisation = request.organisation
     options = board_options(organisation=organisation)
     _form, filters = _filters(request, options)
+    as_of, as_of_problems = as_of_request(request)  # the CSV of the board on a past day
+    if as_of or as_of_problems:
+        return as_of_export_response(request, filters=filters, as_of=as_of, problems=as_of_problems)
     rows = board_export_rows(organisation=organisation, filters=filters)
     response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "customers",
     "board",
     "summaries",
+    "analytics",
 ]
 
 MIDDLEWARE = [

@@ -6,8 +6,8 @@ import pytest
 
 from production.forecasts.selectors import order_slip_days
 from production.models import OrderDateChange, ProductionOrder
-from production.sync.models import SyncRun
 from production.sync.engine import sync_run as production_sync
+from production.sync.models import SyncRun
 from tests.support.sandbox import sandbox_client
 
 pytestmark = pytest.mark.django_db
