@@ -20,6 +20,7 @@ from production.history.services import organisation_zone
 from production.history.spans import OPEN_END, local_day
 from production.models import LineItem, ProductionOrder, StageDuration
 from production.models.orders import StageStatus
+from production.rules import orders_open
 from production.selectors import union_ids
 
 from .common import AnalyticsFilters, days_1, stage_colour
@@ -285,7 +286,7 @@ def open_in_progress(*, organisation, filters: AnalyticsFilters, stage_ids: list
         board = BoardFilters(seasons=filters.seasons, manufacturers=filters.manufacturers)
         items = items.filter(order_filters_q(filters=board, today=filters.last))
     else:
-        orders = ProductionOrder.objects.filter(organisation=organisation).open()
+        orders = orders_open(ProductionOrder.objects.filter(organisation=organisation))
         if filters.seasons:
             orders = orders.filter(season_id__in=filters.seasons)
         if filters.manufacturers:

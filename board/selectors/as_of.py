@@ -13,7 +13,18 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 
 # One import of the board's selectors module: its cards, columns and filters are the board's own.
 from board.selectors.cards import (
@@ -52,7 +63,7 @@ from production.history.spans import end_of_day
 from production.images import safe_image_url
 from production.models import LineItem
 from production.models.orders import StageStatus
-from production.rules import organisation_zone, stuck_thresholds
+from production.rules import expected_date_q, order_expected_date, organisation_zone, stuck_thresholds
 from production.selectors import union_ids
 
 IGNORED_FILTERS = (
@@ -117,13 +128,21 @@ def _day_q(*, organisation, filters: BoardFilters, day: dt.date, thresholds=None
     """On the board at the end of `day`, and late / stuck as judged that day."""
     q = Q(first_day__lte=day, until__gt=day)
     if filters.late:
-        q &= Q(order__in_warehouse_date__lt=day) | Q(order__in_warehouse_date__isnull=True, order__due_date__lt=day)
+        q &= expected_date_q(lookup="lt", value=day, prefix="order__")
     if filters.stuck:
+        # The same rule as today's board (production.rules.stuck_q), judged at the end of that day.
         ends = end_of_day(day, organisation_zone(organisation))
-        stuck = Q(pk__in=[])
-        for stage_id, threshold in (thresholds or {}).items():
-            stuck |= Q(stage_id=stage_id, entered_at__lt=ends - dt.timedelta(days=threshold.days))
-        q &= stuck & Q(state=StageStatus.IN_PROGRESS)
+        whens = [
+            When(stage_id=stage_id, manufacturer_id=manufacturer_id, then=Value(ends - dt.timedelta(days=days)))
+            for stage_id, manufacturer_id, days in thresholds.own_pairs()
+        ] + [
+            When(stage_id=stage_id, then=Value(ends - dt.timedelta(days=thresholds.days(stage_id, None))))
+            for stage_id in thresholds.stage_ids
+        ]
+        if not whens:
+            return Q(pk__in=[])
+        cutoff = Case(*whens, default=None, output_field=DateTimeField())
+        q &= Q(state=StageStatus.IN_PROGRESS, entered_at__lt=cutoff)
     return q
 
 
@@ -301,7 +320,7 @@ def _lane_q(swimlane: str, lane_key: str) -> Q:
 
 
 def _cards(span_ids: list[int], *, organisation, options: BoardOptions, day: dt.date,
-           thresholds: dict, by_manufacturer: bool = True) -> list[Card]:
+           thresholds, by_manufacturer: bool = True) -> list[Card]:
     """The board's cards of these spans, judged on `day` (days in stage, late, stuck)."""
     if not span_ids:
         return []
@@ -316,10 +335,10 @@ def _cards(span_ids: list[int], *, organisation, options: BoardOptions, day: dt.
         order = item.order
         started = span.entered_at
         active = span.state in (StageStatus.IN_PROGRESS, StageStatus.COMPLETED)
-        threshold = thresholds.get(span.stage_id)
+        threshold = thresholds.threshold(span.stage_id, order.manufacturer_id)
         stuck = bool(span.state == StageStatus.IN_PROGRESS and started and threshold
                      and (ends - started).total_seconds() > threshold.days * 86400)
-        expected = order.expected_date
+        expected = order_expected_date(order)
         late = None if expected is None else expected < day
         variation_images = item.variation_images if isinstance(item.variation_images, list) else []
         image = safe_image_url(item.cover_image) or next(
@@ -331,7 +350,7 @@ def _cards(span_ids: list[int], *, organisation, options: BoardOptions, day: dt.
             manufacturer=options.manufacturer_names.get(order.manufacturer_id, ""),
             season=options.season_names.get(order.season_id, ""), units=item.units,
             stage=stage_by_id.get(span.stage_id), stage_status=span.state, started_at=started,
-            days_in_stage=max(0, (ends - started).days) if started and active else None,
+            days_in_stage=max(0, (ends - started).days) if started and active else None, starts_in_days=None, usual=None,
             expected_date=expected, late=late, days_late=(day - expected).days if late else 0, stuck=stuck,
             stuck_after_days=round(threshold.days, 1) if threshold else None,
             column_key=_column_key(span.stage_id, span.state), manufacturer_id=order.manufacturer_id,
