@@ -63,7 +63,12 @@ from production.history.spans import end_of_day
 from production.images import safe_image_url
 from production.models import LineItem
 from production.models.orders import StageStatus
-from production.rules import expected_date_q, order_expected_date, organisation_zone, stuck_thresholds
+from production.rules import (
+    expected_date_q,
+    order_expected_date,
+    organisation_zone,
+    stuck_thresholds,
+)
 from production.selectors import union_ids
 
 IGNORED_FILTERS = (
