@@ -4,8 +4,7 @@
 orders are recent and in production, a quarter are a year of history (completed, received) for
 forecasts to learn from. Factories differ in speed and spread (log-normal stage durations), as in
 the Uphance sandbox. `bench_organisation_build` returns the organisation and counts;
-`bench_organisation_delete` removes it. (board's bench_board builds its own board data; it can
-move to this module.)
+`bench_organisation_delete` removes it. bench_forecast and bench_board build their data here.
 """
 from __future__ import annotations
 
@@ -121,6 +120,7 @@ def bench_organisation_build(*, orders: int = 20000, seed: int = 1, name: str = 
             item_rows.append(LineItem(
                 organisation=organisation, order=order, uphance_id=uphance_item,
                 product_id=200000 + rng.randrange(400), product_name=f"{rng.randint(1000, 9999)}_{rng.choice(PRODUCTS)}",
+                product_identifier=f"{10 + uphance_item % 90}-{1000 + uphance_item * 7 % 9000} {colour.lower()}",
                 colour=colour, units=rng.randint(6, 400), warehouse=rng.choice(warehouses),
                 has_stages=line is not None, stage_status=status, current_stage_id=current,
                 current_stage_started_at=since, stages_changed_at=now,
