@@ -8,5 +8,6 @@ class ProductionConfig(AppConfig):
     def ready(self):
         # The sync's models live with their code in production.sync (they keep the app label "production");
         # its receivers import its tasks, so every worker knows the sync's task names.
+        from . import receivers as production_receivers  # noqa: F401
         from .forecasts import receivers as forecast_receivers  # noqa: F401
         from .sync import models, receivers  # noqa: F401
