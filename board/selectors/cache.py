@@ -33,7 +33,10 @@ def snapshot_key(kind: str, *, organisation, version: int, today: dt.date, filte
     BoardFilters) and, for the stuck filter, the thresholds it was computed with."""
     signature = [kind, str(organisation.pk), str(version), str(today), filters.query_string(), extra]
     if filters.stuck and thresholds:
-        signature.append(",".join(f"{k}:{v.days}" for k, v in sorted(thresholds.items())))
+        if hasattr(thresholds, "signature"):  # thresholds that say themselves what they depend on
+            signature.append(thresholds.signature())
+        else:
+            signature.append(",".join(f"{k}:{v.days}" for k, v in sorted(thresholds.items())))
     return "seamline:board:" + hashlib.sha1("|".join(signature).encode()).hexdigest()
 
 
