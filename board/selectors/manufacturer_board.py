@@ -113,18 +113,25 @@ def _orders_matching(*, organisation, filters: BoardFilters, now: dt.datetime, t
     )
 
 
-def _urgent_orders(orders: QuerySet[ProductionOrder], *, makers, offset: int, limit: int) -> list[int]:
-    """Ids of each of `makers`' first orders (expected date first, undated last, then the Uphance id): two
-    ranges of the board's order index per manufacturer, ONE statement. Rows [offset, offset + limit) of
-    each range: the caller merges a factory's two."""
+def _urgent_orders(orders: QuerySet[ProductionOrder], *, makers, offset: int, limit: int) -> dict:
+    """{manufacturer id: ids of its orders [offset, offset + limit), most urgent first (expected date first,
+    undated last, then the Uphance id)}: two ranges of the board's order index per manufacturer (dated,
+    undated), ONE statement."""
     expected = orders.annotate(expected=expected_date_expression())
-    dated = expected.filter(expected__isnull=False).order_by("expected", "uphance_id").values_list("id")
-    undated = expected.filter(expected__isnull=True).order_by("uphance_id").values_list("id")
+    columns = ("id", "manufacturer_id", "expected", "uphance_id")
+    dated = expected.filter(expected__isnull=False).order_by("expected", "uphance_id").values_list(*columns)
+    undated = expected.filter(expected__isnull=True).order_by("uphance_id").values_list(*columns)
     ranges = RangeUnion()
     for maker_id in makers:
-        ranges.add("dated", dated, values={"manufacturer_id": maker_id}, offset=offset, limit=limit)
-        ranges.add("undated", undated, values={"manufacturer_id": maker_id}, offset=offset, limit=limit)
-    return ranges.ids()
+        ranges.add("dated", dated, values={"manufacturer_id": maker_id}, offset=0, limit=offset + limit)
+        ranges.add("undated", undated, values={"manufacturer_id": maker_id}, offset=0, limit=offset + limit)
+    by_maker = defaultdict(list)
+    # Raw rows: the expected date is text on SQLite, a date on PostgreSQL; either sorts right.
+    for pk, maker_id, *_key in sorted(
+        ranges.rows(), key=lambda row: (row[2] is None, row[2] if row[2] is not None else "", row[3])
+    ):
+        by_maker[maker_id].append(pk)
+    return {maker_id: ids[offset : offset + limit] for maker_id, ids in by_maker.items()}
 
 
 def manufacturer_board(
@@ -164,14 +171,15 @@ def manufacturer_board(
     def first_orders():
         orders = _orders_matching(organisation=organisation, filters=filters, now=now, today=today,
                                   thresholds=thresholds)
-        return _urgent_orders(orders, makers=[row[0] for row in rows], offset=0, limit=ORDER_SLICE)
+        urgent = _urgent_orders(orders, makers=[row[0] for row in rows], offset=0, limit=ORDER_SLICE)
+        return [pk for ids in urgent.values() for pk in ids]
 
     cards = _order_cards(cached(snapshot_key("maker-orders", **snapshot), first_orders), options=options, today=today)
     by_column = defaultdict(list)
     for card in cards:
         by_column[card._key].append(card)
     for column in columns:
-        column.cards = sorted(by_column.get(column.key, []), key=_order_sort_key)[:ORDER_SLICE]
+        column.cards = sorted(by_column.get(column.key, []), key=_order_sort_key)
     return ManufacturerBoard(
         columns=columns, orders=sum(c.orders for c in columns), count=sum(c.items for c in columns),
         units=sum(c.units for c in columns), stages=options.stages,
@@ -200,13 +208,8 @@ def manufacturer_column_orders(
         if filters.stuck else None
     )
     orders = _orders_matching(organisation=organisation, filters=filters, now=now, today=today, thresholds=thresholds)
-    # The first offset + limit + 1 of each range, merged: the next `limit` orders, and whether there are more.
-    candidates = _urgent_orders(orders, makers=[maker_id], offset=0, limit=offset + limit + 1)
-    keyed = ProductionOrder.objects.filter(id__in=candidates).annotate(expected=expected_date_expression())
-    ids = [pk for *_key, pk in sorted(
-        (expected is None, expected or dt.date.max, uphance_id, pk)
-        for pk, uphance_id, expected in keyed.values_list("id", "uphance_id", "expected")
-    )][offset : offset + limit + 1]
+    # The next `limit` orders, and one more to know whether there are more.
+    ids = _urgent_orders(orders, makers=[maker_id], offset=offset, limit=limit + 1).get(maker_id, [])
     cards = sorted(_order_cards(ids[:limit], options=options, today=today), key=_order_sort_key)
     label = "No manufacturer" if maker_id is None else options.manufacturer_names.get(maker_id, "")
     column = Column(column_key, label, NEUTRAL, text_colour_for(NEUTRAL))

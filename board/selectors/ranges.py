@@ -21,7 +21,7 @@ class RangeUnion:
         self.db: str | None = None
 
     def add(self, kind: str, queryset: QuerySet, *, values: dict, offset: int = 0, limit: int) -> None:
-        """Rows [offset, offset + limit) of `queryset` (ordered, one column: the id) where each field of
+        """Rows [offset, offset + limit) of `queryset` (ordered; its first column is the id) where each field of
         `values` is its value (None: IS NULL). `kind` names the queryset: one compiled shape per kind."""
         nulls = tuple(sorted(name for name, value in values.items() if value is None))
         key = (kind, nulls, offset, limit)
@@ -36,7 +36,11 @@ class RangeUnion:
 
     def ids(self) -> list[int]:
         """Every range's ids, range after range: one statement (per PARTS_PER_STATEMENT ranges)."""
-        out: list[int] = []
+        return [row[0] for row in self.rows()]
+
+    def rows(self) -> list[tuple]:
+        """Every range's rows as the database driver gives them (no Django converters: on SQLite a date is text)."""
+        out: list[tuple] = []
         if not self.parts:
             return out
         with connections[self.db].cursor() as cursor:
@@ -46,7 +50,7 @@ class RangeUnion:
                     " UNION ALL ".join(f"SELECT * FROM ({sql}) AS part{i}" for i, (sql, _) in enumerate(chunk)),
                     [p for _, params in chunk for p in params],
                 )
-                out += [row[0] for row in cursor.fetchall()]
+                out += cursor.fetchall()
         return out
 
 
