@@ -4,8 +4,7 @@
 orders are recent and in production, a quarter are a year of history (completed, received) for
 forecasts to learn from. Factories differ in speed and spread (log-normal stage durations), as in
 the Uphance sandbox. `bench_organisation_build` returns the organisation and counts;
-`bench_organisation_delete` removes it. (board's bench_board builds its own board data; it can
-move to this module.)
+`bench_organisation_delete` removes it. bench_forecast and bench_board build their data here.
 """
 from __future__ import annotations
 
@@ -31,6 +30,7 @@ from production.models import (
     StagePeriod,
     Warehouse,
 )
+from production.order_copy import order_copy_values, order_open_value
 
 STAGES = [  # name, colour, typical days
     ("Cutting", "#b86f6f", 1.5), ("Sewing", "#973094", 6.0), ("Embroidery", "#e0a458", 2.0),
@@ -99,6 +99,8 @@ def bench_organisation_build(*, orders: int = 20000, seed: int = 1, name: str = 
             last_synced_at=now,
         ))
         plans.append(lines)
+    for order in order_rows:
+        order.is_open = order_open_value(order)
     created_orders = []
     for i in range(0, len(order_rows), BATCH):
         created_orders += ProductionOrder.objects.bulk_create(order_rows[i : i + BATCH])
@@ -121,9 +123,10 @@ def bench_organisation_build(*, orders: int = 20000, seed: int = 1, name: str = 
             item_rows.append(LineItem(
                 organisation=organisation, order=order, uphance_id=uphance_item,
                 product_id=200000 + rng.randrange(400), product_name=f"{rng.randint(1000, 9999)}_{rng.choice(PRODUCTS)}",
+                product_identifier=f"{10 + uphance_item % 90}-{1000 + uphance_item * 7 % 9000} {colour.lower()}",
                 colour=colour, units=rng.randint(6, 400), warehouse=rng.choice(warehouses),
                 has_stages=line is not None, stage_status=status, current_stage_id=current,
-                current_stage_started_at=since, stages_changed_at=now,
+                current_stage_started_at=since, stages_changed_at=now, **order_copy_values(order),
             ))
             item_plans.append((line, started, status))
     created_items = []

@@ -6,10 +6,16 @@ from django.db.models import QuerySet
 
 
 def union_ids(querysets: list[QuerySet]) -> list[int]:
-    """Run several sliced `values_list("id")` querysets as ONE `UNION ALL` statement.
+    """Run several sliced `values_list("id")` querysets as ONE `UNION ALL` statement."""
+    return [row[0] for row in union_rows(querysets)]
+
+
+def union_rows(querysets: list[QuerySet]) -> list[tuple]:
+    """Run several sliced `values_list(...)` querysets (the same columns) as ONE `UNION ALL` statement.
 
     Django cannot slice the parts of a union on SQLite, so the parts are compiled here and wrapped
-    as sub-selects, which both SQLite and PostgreSQL accept.
+    as sub-selects, which both SQLite and PostgreSQL accept. Rows come as the database driver gives
+    them (no Django converters: SQLite's datetimes are text).
     """
     if not querysets:
         return []
@@ -21,4 +27,4 @@ def union_ids(querysets: list[QuerySet]) -> list[int]:
         params.extend(part_params)
     with connections[db].cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
-        return [row[0] for row in cursor.fetchall()]
+        return cursor.fetchall()

@@ -16,6 +16,7 @@ from production.models import (
     ForecastState,
     LineItem,
     Manufacturer,
+    ProductionOrder,
     Season,
     Stage,
     StageStatus,
@@ -46,6 +47,7 @@ FORECASTS = (
 )
 ORDER_STATUS_OPEN = ""  # the default: open orders (production.rules: not complete, cancelled or all received)
 ORDER_STATUS_ANY = "any"
+LINE_ITEM_COPIES = "order_"  # the prefix of a line item's copies of its order's fields
 
 
 @dataclass(frozen=True)
@@ -130,25 +132,45 @@ def board_options(*, organisation) -> BoardOptions:
     )
 
 
-def order_filters_q(*, filters: BoardFilters, today: dt.date, prefix: str = "order__") -> Q:
-    """The filters that concern the production order (so a board of orders can use them too)."""
+def order_filters_q(*, filters: BoardFilters, today: dt.date, prefix: str = "order_") -> Q:
+    """The filters that concern the production order (so a board of orders can use them too).
+
+    `prefix` "order_" reads a line item's copies of its order's fields (production.order_copy: the
+    board reads one table), "" an order's own, "order__" a line item's order through a join.
+    """
+    if _open_only(filters):
+        return _order_open_q(prefix) & _order_fields_q(filters=filters, today=today, prefix=prefix)
+    q = order_present_q(prefix=prefix)
+    if filters.order_status not in (ORDER_STATUS_OPEN, ORDER_STATUS_ANY):
+        q &= Q(**{f"{prefix}status": filters.order_status})
+    if filters.delivery_status:
+        q &= Q(**{f"{prefix}delivery_status": filters.delivery_status})
+    return q & _order_fields_q(filters=filters, today=today, prefix=prefix)
+
+
+def _open_only(filters: BoardFilters) -> bool:
+    return filters.order_status == ORDER_STATUS_OPEN and not filters.delivery_status
+
+
+def _order_open_q(prefix: str) -> Q:
+    # A line item's is_open says at once that it and its order are open (production.rules.line_item_is_open),
+    # an order's that it is (order_is_open); production.order_copy keeps both. The board's partial
+    # indexes hold only those rows.
+    return Q(is_open=True) if prefix in (LINE_ITEM_COPIES, "") else order_open_q(prefix=prefix)
+
+
+def _order_fields_q(*, filters: BoardFilters, today: dt.date, prefix: str) -> Q:
     p = prefix
-    if filters.order_status == ORDER_STATUS_OPEN and not filters.delivery_status:
-        q = order_open_q(prefix=p)
-    else:
-        q = order_present_q(prefix=p)
-        if filters.order_status not in (ORDER_STATUS_OPEN, ORDER_STATUS_ANY):
-            q &= Q(**{f"{p}status": filters.order_status})
+    q = Q()
     if filters.seasons:
         q &= Q(**{f"{p}season_id__in": filters.seasons})
     if filters.manufacturers:
         q &= Q(**{f"{p}manufacturer_id__in": filters.manufacturers})
-    if filters.delivery_status:
-        q &= Q(**{f"{p}delivery_status": filters.delivery_status})
     if filters.late:
         q &= order_late_q(today=today, prefix=p)
     if filters.slipped:
-        q &= order_slipped_q(prefix=p)
+        # Original dates are not copied onto line items: the slipped filter joins the order.
+        q &= order_slipped_q(prefix="order__" if p == LINE_ITEM_COPIES else p)
     return q
 
 
@@ -181,18 +203,22 @@ def item_filters_q(
 
 
 def text_q(*, organisation, text: str) -> Q:
-    """Free text: product, identifier, colour, PO number, manufacturer name; an id when it is one."""
+    """Free text: product, identifier, colour, PO number, manufacturer name; an id when it is one.
+
+    Reads the line item's copies of its order's number and manufacturer, so it needs no join.
+    """
     makers = Manufacturer.objects.filter(organisation=organisation, name__icontains=text).values("id")
     q = (
         Q(product_name__icontains=text)
         | Q(product_identifier__icontains=text)
         | Q(colour__icontains=text)
-        | Q(order__number__icontains=text)
-        | Q(order__manufacturer_id__in=makers)
+        | Q(order_number__icontains=text)
+        | Q(order_manufacturer_id__in=makers)
     )
     number = ascii_int(text, minimum=0)  # "²".isdigit() is true and int("²") fails
     if number is not None:
-        q |= Q(uphance_id=number) | Q(order__uphance_id=number)
+        orders = ProductionOrder.objects.filter(organisation=organisation, uphance_id=number).values("id")
+        q |= Q(uphance_id=number) | Q(order_id__in=orders)
     return q
 
 
@@ -207,7 +233,9 @@ def line_items_filtered(
     """
     now = now or timezone.now()
     today = organisation_today(organisation=organisation, now=now)
-    return LineItem.objects.filter(organisation=organisation, removed_at__isnull=True).filter(
+    present = Q() if _open_only(filters) else Q(removed_at__isnull=True)  # is_open implies it
+    return LineItem.objects.filter(organisation=organisation).filter(
+        present,
         order_filters_q(filters=filters, today=today),
         item_filters_q(organisation=organisation, filters=filters, now=now, thresholds=thresholds),
     )

@@ -1,12 +1,16 @@
-"""The manufacturer board: a column per manufacturer, a card per production order (most urgent first)."""
+"""The manufacturer board: a column per manufacturer, a card per production order (most urgent first).
+
+Counts read the line items' copies of their order's fields (one table, an index alone); each factory's
+most urgent orders are two short ranges of the open orders' index (dated, then undated), all of them
+in ONE statement.
+"""
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
 
 from board.selectors.cache import board_version, cached, snapshot_key
@@ -27,6 +31,7 @@ from board.selectors.filters import (
     line_items_filtered,
     order_filters_q,
 )
+from board.selectors.ranges import RangeUnion
 from integrations.numbers import ascii_int
 from production.colours import NEUTRAL, text_colour_for
 from production.models import LineItem, ProductionOrder, Stage
@@ -108,8 +113,25 @@ def _orders_matching(*, organisation, filters: BoardFilters, now: dt.datetime, t
     )
 
 
-def _manufacturer_q(maker_id: int | None) -> Q:
-    return Q(manufacturer__isnull=True) if maker_id is None else Q(manufacturer_id=maker_id)
+def _urgent_orders(orders: QuerySet[ProductionOrder], *, makers, offset: int, limit: int) -> dict:
+    """{manufacturer id: ids of its orders [offset, offset + limit), most urgent first (expected date first,
+    undated last, then the Uphance id)}: two ranges of the board's order index per manufacturer (dated,
+    undated), ONE statement."""
+    expected = orders.annotate(expected=expected_date_expression())
+    columns = ("id", "manufacturer_id", "expected", "uphance_id")
+    dated = expected.filter(expected__isnull=False).order_by("expected", "uphance_id").values_list(*columns)
+    undated = expected.filter(expected__isnull=True).order_by("uphance_id").values_list(*columns)
+    ranges = RangeUnion()
+    for maker_id in makers:
+        ranges.add("dated", dated, values={"manufacturer_id": maker_id}, offset=0, limit=offset + limit)
+        ranges.add("undated", undated, values={"manufacturer_id": maker_id}, offset=0, limit=offset + limit)
+    by_maker = defaultdict(list)
+    # Raw rows: the expected date is text on SQLite, a date on PostgreSQL; either sorts right.
+    for pk, maker_id, *_key in sorted(
+        ranges.rows(), key=lambda row: (row[2] is None, row[2] if row[2] is not None else "", row[3])
+    ):
+        by_maker[maker_id].append(pk)
+    return {maker_id: ids[offset : offset + limit] for maker_id, ids in by_maker.items()}
 
 
 def manufacturer_board(
@@ -126,36 +148,32 @@ def manufacturer_board(
 
     def counts():
         return list(
-            items.order_by().values_list("order__manufacturer_id").annotate(
+            items.order_by().values_list("order_manufacturer_id").annotate(
                 orders=Count("order_id", distinct=True), n=Count("id"), u=Sum("units")
             )
         )
 
-    def first_orders():
-        # The first orders of every manufacturer in one statement: a row number per manufacturer.
-        ranked = _orders_matching(
-            organisation=organisation, filters=filters, now=now, today=today, thresholds=thresholds
-        ).annotate(
-            rank=Window(
-                RowNumber(), partition_by=[F("manufacturer_id")],
-                order_by=[expected_date_expression().asc(nulls_last=True), F("uphance_id").asc()],
-            )
-        )
-        return list(ranked.filter(rank__lte=ORDER_SLICE).values_list("id", flat=True))
-
     snapshot = {"organisation": organisation, "version": version, "today": today, "filters": filters,
                 "thresholds": thresholds}
     names = options.manufacturer_names
+    rows = cached(snapshot_key("maker-counts", **snapshot), counts)
     columns = sorted(
         (
             ManufacturerColumn(
                 key=f"m-{maker_id or 'none'}", label=names.get(maker_id, "No manufacturer"),
                 orders=n_orders, items=n, units=u or 0,
             )
-            for maker_id, n_orders, n, u in cached(snapshot_key("maker-counts", **snapshot), counts)
+            for maker_id, n_orders, n, u in rows
         ),
         key=lambda c: (c.key == "m-none", c.label.lower()),
     )
+
+    def first_orders():
+        orders = _orders_matching(organisation=organisation, filters=filters, now=now, today=today,
+                                  thresholds=thresholds)
+        urgent = _urgent_orders(orders, makers=[row[0] for row in rows], offset=0, limit=ORDER_SLICE)
+        return [pk for ids in urgent.values() for pk in ids]
+
     cards = _order_cards(cached(snapshot_key("maker-orders", **snapshot), first_orders), options=options, today=today)
     by_column = defaultdict(list)
     for card in cards:
@@ -189,12 +207,9 @@ def manufacturer_column_orders(
                          version=board_version(organisation=organisation))
         if filters.stuck else None
     )
-    orders = (
-        _orders_matching(organisation=organisation, filters=filters, now=now, today=today, thresholds=thresholds)
-        .filter(_manufacturer_q(maker_id))
-        .order_by(expected_date_expression().asc(nulls_last=True), "uphance_id")
-    )
-    ids = list(orders.values_list("id", flat=True)[offset : offset + limit + 1])
+    orders = _orders_matching(organisation=organisation, filters=filters, now=now, today=today, thresholds=thresholds)
+    # The next `limit` orders, and one more to know whether there are more.
+    ids = _urgent_orders(orders, makers=[maker_id], offset=offset, limit=limit + 1).get(maker_id, [])
     cards = sorted(_order_cards(ids[:limit], options=options, today=today), key=_order_sort_key)
     label = "No manufacturer" if maker_id is None else options.manufacturer_names.get(maker_id, "")
     column = Column(column_key, label, NEUTRAL, text_colour_for(NEUTRAL))

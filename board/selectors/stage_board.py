@@ -1,8 +1,15 @@
-"""The stage board: a column per stage in stage order, swimlanes, the first cards of every cell, "show more"."""
+"""The stage board: a column per stage in stage order, swimlanes, the first cards of every cell, "show more".
+
+It reads one table: line items carry copies of their order's fields (production.order_copy), and the
+board's partial indexes over open line items (production.models.LineItem) are ordered (organisation,
+current stage, stage status, lane, start time, id). The grouped counts read one of them alone, in its
+order; each cell's first cards are one short range of it, and all of them come in ONE statement.
+"""
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -25,51 +32,48 @@ from board.selectors.cards import (
     column_key_of,
 )
 from board.selectors.filters import BoardFilters, BoardOptions, line_items_filtered
+from board.selectors.ranges import RangeUnion
 from production.colours import text_colour_for
-from production.models import LineItem, StageStatus
+from production.models import StageStatus
 from production.rules import StuckThreshold, organisation_today, stuck_thresholds
-from production.selectors import union_ids
 
 FIRST_SLICE = 15  # cards in a column when there are no swimlanes
 LANE_SLICE = 3  # cards in one swimlane cell
 LANES_PER_PAGE = 5
-DENSE_SCAN_ROWS = 400  # a cell whose index walk would read more rows is fetched by a ranked query
+LANE_FIELDS = {"manufacturer": "order_manufacturer_id", "season": "order_season_id"}  # the line item's copies
 
 
 def _stage_like(key: str) -> bool:
     return key.startswith("stage-") or key == UNPLACED
 
 
-def column_parts(key: str) -> list[Q]:
-    """A column as conditions that each read ONE range of an index, in the column's card order:
-    a stage's cards in progress (longest in the stage first), then those whose stage is done."""
+def _column_q(key: str) -> Q:
+    """A column as a condition: a stage's cards in progress or done with it; the special columns by status."""
     if key == NO_STAGES:
-        return [Q(stage_status=StageStatus.NO_STAGES)]
+        return Q(stage_status=StageStatus.NO_STAGES)
     if key == NOT_STARTED:
-        return [Q(stage_status=StageStatus.NOT_STARTED)]
+        return Q(stage_status=StageStatus.NOT_STARTED)
     stage_q = Q(current_stage__isnull=True) if key == UNPLACED else Q(current_stage_id=int(key.removeprefix("stage-")))
-    return [stage_q & Q(stage_status=StageStatus.IN_PROGRESS), stage_q & Q(stage_status=StageStatus.COMPLETED)]
+    return stage_q & Q(stage_status__in=[StageStatus.IN_PROGRESS, StageStatus.COMPLETED])
 
 
-def _part_ordering(key: str) -> list[str]:
-    # Plain ascending columns so the database walks the board index instead of sorting.
-    return ["current_stage_started_at", "id"] if _stage_like(key) else ["id"]
+def _status_rank(status: str) -> int:
+    # A stage's column: its cards in progress first (longest in the stage first), then those done with it.
+    return {StageStatus.IN_PROGRESS: 0, StageStatus.COMPLETED: 1}.get(status, 2)
 
 
 def _card_sort_key(key: str):
-    """The same order as the SQL, NULL start times where the database puts them."""
+    """The column's card order, NULL start times where the database puts them (as the index does)."""
     nulls_largest = connection.features.nulls_order_largest
     epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-    rank = {StageStatus.IN_PROGRESS: 0, StageStatus.COMPLETED: 1}
     if _stage_like(key):
         return lambda c: (
-            rank.get(c.stage_status, 2),
+            _status_rank(c.stage_status),
             (c.started_at is None) if nulls_largest else (c.started_at is not None),
             c.started_at or epoch,
             c.id,
         )
     return lambda c: c.id
-
 
 
 @dataclass
@@ -111,7 +115,7 @@ class StageBoard:
 
 
 def _lane_field(swimlane: str) -> str | None:
-    return {"manufacturer": "order__manufacturer_id", "season": "order__season_id"}.get(swimlane)
+    return LANE_FIELDS.get(swimlane)
 
 
 def lane_key_of(swimlane: str, value) -> str:
@@ -129,10 +133,18 @@ def lane_q(swimlane: str, key: str) -> Q:
     return Q(**{f"{field_name}__isnull": True}) if value == "none" else Q(**{field_name: int(value)})
 
 
+def _lane_value(swimlane: str, key: str) -> int | None:
+    if swimlane == "none" or key == "all":
+        return None
+    raw = key.split("-", 1)[1]
+    return None if raw == "none" else int(raw)
+
 
 def _cell_counts(*, organisation, items: QuerySet, filters: BoardFilters, lane_field: str | None, version: int,
                  today: dt.date, thresholds: dict | None) -> dict:
-    """{(lane value, current stage id, stage status): (cards, units)}: ONE grouped aggregate query."""
+    """{(lane value, current stage id, stage status): (cards, units)}: ONE grouped aggregate query.
+
+    Grouped in the order of the board index, so the database streams it instead of sorting."""
 
     def compute():
         group = ["current_stage_id", "stage_status"] + ([lane_field] if lane_field else [])
@@ -147,24 +159,7 @@ def _cell_counts(*, organisation, items: QuerySet, filters: BoardFilters, lane_f
     return cached(key, compute)
 
 
-def board_columns(
-    *, organisation, filters: BoardFilters, options: BoardOptions, items: QuerySet | None = None,
-    lane_field: str | None = None, version: int | None = None, now: dt.datetime | None = None,
-    thresholds: dict | None = None,
-) -> tuple[list[Column], dict]:
-    """The board's columns in stage order with their card counts and units (one aggregate).
-
-    Also returns {(lane value, column key): {stage status: cards}} and {(lane, column key): units}.
-    """
-    now = now or timezone.now()
-    if items is None:
-        items = line_items_filtered(organisation=organisation, filters=filters, now=now, thresholds=thresholds)
-    if version is None:
-        version = board_version(organisation=organisation)
-    counts = _cell_counts(
-        organisation=organisation, items=items, filters=filters, lane_field=lane_field, version=version,
-        today=organisation_today(organisation=organisation, now=now), thresholds=thresholds,
-    )
+def _columns_and_cells(counts: dict, options: BoardOptions) -> tuple[list[Column], dict]:
     per_cell: dict = defaultdict(dict)
     totals: dict = defaultdict(lambda: [0, 0])
     for (lane, stage_id, status), (n, u) in counts.items():
@@ -186,99 +181,80 @@ def board_columns(
     return columns, per_cell
 
 
-def _cell_parts(items: QuerySet, *, key: str, lane_condition: Q, statuses: dict, offset: int, limit: int) -> list:
-    """Sliced id querysets that together give cards [offset, offset + limit) of one cell."""
-    parts = []
-    for condition in column_parts(key):
-        status = condition.children[-1][1]
-        available = statuses.get(status, 0)
-        if offset >= available:
-            offset -= available
-            continue
-        take = min(limit, available - offset)
-        parts.append(
-            items.filter(condition, lane_condition).order_by(*_part_ordering(key)).values_list("id")[offset : offset + take]
-        )
-        limit -= take
-        offset = 0
-        if limit <= 0:
-            break
-    return parts
+def board_columns(
+    *, organisation, filters: BoardFilters, options: BoardOptions, items: QuerySet | None = None,
+    lane_field: str | None = None, version: int | None = None, now: dt.datetime | None = None,
+    thresholds: dict | None = None,
+) -> tuple[list[Column], dict]:
+    """The board's columns in stage order with their card counts and units (one aggregate).
 
-
-def _range_sizes(*, organisation, version: int) -> dict:
-    """{(current stage id, stage status): line items} of the whole organisation: how long each range
-    of the board index is, whatever the filters (cached per sync)."""
-
-    def compute():
-        rows = (
-            LineItem.objects.filter(organisation=organisation, removed_at__isnull=True)
-            .order_by().values_list("current_stage_id", "stage_status").annotate(n=Count("id"))
-        )
-        return {(stage_id, status): n for stage_id, status, n in rows}
-
-    key = f"seamline:board:ranges:{organisation.pk}:{version}"
-    return cached(key, compute)
-
-
-def _scan_estimate(key: str, statuses: dict, ranges: dict, limit: int) -> float:
-    """Rows an index walk of one cell reads before it has `limit` cards (or knows there are none)."""
-    rows, need = 0.0, limit
-    for condition in column_parts(key):
-        status = condition.children[-1][1]
-        found = statuses.get(status, 0)
-        if not found or need <= 0:
-            continue
-        if key.startswith("stage-"):
-            length = ranges.get((int(key.removeprefix("stage-")), status), 0)
-        elif key == UNPLACED:
-            length = ranges.get((None, status), 0)
-        else:  # one status over every stage
-            length = sum(n for (_stage, st), n in ranges.items() if st == status)
-        take = min(need, found)
-        rows += length if found <= need else take * length / found
-        need -= take
-    return rows
-
-
-def _ranked_part(items: QuerySet, *, conditions: list[Q], lane_field: str | None, limit: int) -> QuerySet:
-    """The first `limit` cards of each (lane, stage, status) among `conditions`, by a row number: for
-    cells so sparse that walking the index in card order would read thousands of rows."""
-    condition = Q(pk__in=[])
-    for each in conditions:
-        condition |= each
-    partition = ([F(lane_field)] if lane_field else []) + [F("current_stage_id"), F("stage_status")]
-    return (
-        items.filter(condition)
-        .annotate(board_rank=Window(RowNumber(), partition_by=partition,
-                                    order_by=[F("current_stage_started_at").asc(), F("id").asc()]))
-        .filter(board_rank__lte=limit)
-        .values_list("id")
+    Also returns {(lane value, column key): {stage status: cards, "units": units}}.
+    """
+    now = now or timezone.now()
+    if items is None:
+        items = line_items_filtered(organisation=organisation, filters=filters, now=now, thresholds=thresholds)
+    if version is None:
+        version = board_version(organisation=organisation)
+    counts = _cell_counts(
+        organisation=organisation, items=items, filters=filters, lane_field=lane_field, version=version,
+        today=organisation_today(organisation=organisation, now=now), thresholds=thresholds,
     )
+    return _columns_and_cells(counts, options)
 
 
-def _column_q(key: str) -> Q:
-    condition = Q(pk__in=[])
-    for part in column_parts(key):
-        condition |= part
-    return condition
+# --- the first cards of many cells: ranges of the board index ------------------------------------
+
+def _cell_ranges(items: QuerySet, lane_field: str | None) -> tuple[RangeUnion, Callable[..., None]]:
+    """A RangeUnion and how to add one (lane, stage, status) range of `items` to it, in card order."""
+    ranges = RangeUnion()
+    ordered = items.order_by("current_stage_started_at", "id").values_list("id")
+
+    def add(*, lane, stage_id, status, offset=0, limit):
+        values = {"current_stage_id": stage_id, "stage_status": status}
+        if lane_field:
+            values[lane_field] = lane
+        ranges.add("cell", ordered, values=values, offset=offset, limit=limit)
+
+    return ranges, add
+
+
+def _ranked_ids(items: QuerySet, *, lane_field: str | None, lanes: list, limit: int) -> list[int]:
+    """The first `limit` cards of every (lane, stage, status) in `lanes`, by a row number: ONE statement.
+
+    For filters that are subqueries (customers waiting, at risk), which a UNION of ranges would run once
+    per range."""
+    if lane_field:
+        present = [v for v in lanes if v is not None]
+        items = items.filter(Q(**{f"{lane_field}__in": present}) | (
+            Q(**{f"{lane_field}__isnull": True}) if None in lanes else Q(pk__in=[])
+        ))
+    partition = [F("current_stage_id"), F("stage_status")] + ([F(lane_field)] if lane_field else [])
+    ranked = items.annotate(board_rank=Window(
+        RowNumber(), partition_by=partition, order_by=[F("current_stage_started_at").asc(), F("id").asc()]
+    ))
+    return list(ranked.filter(board_rank__lte=limit).values_list("id", flat=True))
+
+
+def _by_ranges(filters: BoardFilters) -> bool:
+    return not (filters.waiting or filters.at_risk)
 
 
 def stage_board(
     *, organisation, filters: BoardFilters, options: BoardOptions, now: dt.datetime | None = None,
     version: int | None = None, lane_offset: int = 0,
 ) -> StageBoard:
-    """Columns (one aggregate), then the first cards of every visible cell (two queries)."""
+    """Columns and lanes (one aggregate), then the first cards of every visible cell (one statement), then the cards."""
     now = now or timezone.now()
     if version is None:
         version = board_version(organisation=organisation)
     thresholds = stuck_thresholds(organisation=organisation, stages=options.stages, version=version)
     items = line_items_filtered(organisation=organisation, filters=filters, now=now, thresholds=thresholds)
     with_lanes = filters.swimlane != "none"
-    columns, per_cell = board_columns(
-        organisation=organisation, filters=filters, options=options, items=items,
-        lane_field=_lane_field(filters.swimlane), version=version, now=now, thresholds=thresholds,
-    )
+    lane_field = _lane_field(filters.swimlane)
+    today = organisation_today(organisation=organisation, now=now)
+    counts = _cell_counts(organisation=organisation, items=items, filters=filters, lane_field=lane_field,
+                          version=version, today=today, thresholds=thresholds)
+    columns, per_cell = _columns_and_cells(counts, options)
 
     # Lanes: every lane value with cards, by name ("none" last).
     lane_totals: dict = defaultdict(lambda: [0, 0])
@@ -307,24 +283,16 @@ def stage_board(
         lanes.append(lane)
 
     def visible_ids() -> list[int]:
-        # Dense cells: walk the board index in card order, a few rows each. Sparse cells (a small
-        # manufacturer, a narrow search): one ranked query over just their rows. One statement.
-        ranges = _range_sizes(organisation=organisation, version=version)
-        parts, sparse = [], []
-        for lane in lanes:
-            condition = lane_q(filters.swimlane, lane.key)
-            for cell in lane.cells:
-                if not cell.count:
-                    continue
-                statuses = per_cell[(lane.value, cell.column.key)]
-                if _scan_estimate(cell.column.key, statuses, ranges, limit) <= DENSE_SCAN_ROWS:
-                    parts += _cell_parts(items, key=cell.column.key, lane_condition=condition, statuses=statuses,
-                                         offset=0, limit=limit)
-                else:
-                    sparse.append(condition & _column_q(cell.column.key))
-        if sparse:
-            parts.append(_ranked_part(items, conditions=sparse, lane_field=_lane_field(filters.swimlane), limit=limit))
-        return union_ids(parts)
+        if not _by_ranges(filters):
+            return _ranked_ids(items, lane_field=lane_field, lanes=visible, limit=limit)
+        # Every (lane, stage, status) with cards is one range of the board index; a column's cards
+        # are the first of its ranges (a stage's: in progress, then done; not started: every stage's).
+        ranges, add = _cell_ranges(items, lane_field)
+        shown = set(visible)
+        for (lane, stage_id, status), (n, _units) in sorted(counts.items(), key=_group_order):
+            if n and lane in shown:
+                add(lane=lane, stage_id=stage_id, status=status, limit=limit)
+        return ranges.ids()
 
     ctx = CardContext(organisation=organisation, options=options, thresholds=thresholds, now=now)
     ids_key = snapshot_key("cells", organisation=organisation, version=version, today=ctx.today, filters=filters,
@@ -353,6 +321,9 @@ def stage_board(
     )
 
 
+def _group_order(item):
+    (lane, stage_id, status), _ = item
+    return (lane is None, lane or 0, stage_id is None, stage_id or 0, status)
 
 
 def board_cell_cards(
@@ -361,6 +332,7 @@ def board_cell_cards(
 ) -> CardSlice | None:
     """The next cards of one stage-board column (or one swimlane cell of it): "show more". None if unknown.
 
+    Counts only that cell (one grouped query over its ranges), then its cards (one statement).
     The manufacturer board's columns have their own: manufacturer_column_orders."""
     now = now or timezone.now()
     columns = {f"stage-{s.id}": s for s in options.stages}
@@ -368,25 +340,40 @@ def board_cell_cards(
         return None
     try:
         lane_condition = lane_q(filters.swimlane, lane_key)
+        lane_value = _lane_value(filters.swimlane, lane_key)
     except (ValueError, IndexError):
         return None
     version = board_version(organisation=organisation)
     thresholds = stuck_thresholds(organisation=organisation, stages=options.stages, version=version)
     items = line_items_filtered(organisation=organisation, filters=filters, now=now, thresholds=thresholds)
-    _columns, per_cell = board_columns(
-        organisation=organisation, filters=filters, options=options, items=items,
-        lane_field=_lane_field(filters.swimlane), version=version, now=now, thresholds=thresholds,
-    )
-    lane_value = None
-    if lane_key != "all" and filters.swimlane != "none":
-        raw = lane_key.split("-", 1)[1]
-        lane_value = None if raw == "none" else int(raw)
-    statuses = per_cell.get((lane_value, column_key), {})
-    count = sum(n for status, n in statuses.items() if status != "units")
-    parts = _cell_parts(items, key=column_key, lane_condition=lane_condition, statuses=statuses, offset=offset,
-                        limit=limit)
+    lane_field = _lane_field(filters.swimlane) if lane_key != "all" else None
+    cell = items.filter(lane_condition, _column_q(column_key))
+    groups = {
+        (row["current_stage_id"], row["stage_status"]): row["n"]
+        for row in cell.order_by().values("current_stage_id", "stage_status").annotate(n=Count("id"))
+    }
+    count = sum(groups.values())
+    ranges, add = _cell_ranges(items, lane_field)
+    if _stage_like(column_key):
+        # In progress, then done: the offset runs over the first range, then the second.
+        skip, need = offset, limit
+        for (stage_id, status), n in sorted(groups.items(), key=lambda g: _status_rank(g[0][1])):
+            if skip >= n:
+                skip -= n
+                continue
+            add(lane=lane_value, stage_id=stage_id, status=status, offset=skip, limit=min(need, n - skip))
+            need -= min(need, n - skip)
+            skip = 0
+            if need <= 0:
+                break
+    else:
+        # Every stage's range, merged in id order below: the first offset + limit of each.
+        for stage_id, status in groups:
+            add(lane=lane_value, stage_id=stage_id, status=status, limit=offset + limit)
     ctx = CardContext(organisation=organisation, options=options, thresholds=thresholds, now=now)
-    cards = sorted(cards_by_ids(union_ids(parts), ctx), key=_card_sort_key(column_key))
+    cards = sorted(cards_by_ids(ranges.ids(), ctx), key=_card_sort_key(column_key))
+    if not _stage_like(column_key):
+        cards = cards[offset : offset + limit]
     has_more = offset + len(cards) < count
     stage = columns.get(column_key)
     label = stage.name if stage else SPECIAL_COLUMNS[column_key]

@@ -4,6 +4,8 @@ Every row belongs to an organisation and is keyed by its Uphance id within it. S
 the normalised key (`all_received`) beside the raw payload value (`All Received`).
 """
 from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from production.colours import NEUTRAL, safe_colour
@@ -163,6 +165,10 @@ class ProductionOrder(OrgScoped):
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_synced_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True, help_text="Uphance no longer returns it")
+    is_open = models.BooleanField(
+        default=False, db_default=False,
+        help_text="production.rules.order_is_open, kept by production.order_copy (the board's index holds open orders)",
+    )
 
     class Meta:
         ordering = ["-uphance_id"]
@@ -174,10 +180,21 @@ class ProductionOrder(OrgScoped):
             models.Index(fields=["organisation", "manufacturer"]),
             models.Index(fields=["organisation", "season"]),
             models.Index(fields=["organisation", "due_date"]),
+            # The manufacturer board: each factory's open orders, most urgent first (the expected date, as
+            # production.rules.expected_date_expression spells it, then the Uphance id).
+            models.Index(
+                F("organisation"), F("manufacturer"), Coalesce("in_warehouse_date", "due_date"), F("uphance_id"),
+                condition=Q(is_open=True), name="production_order_board",
+            ),
         ]
 
     def __str__(self):
         return f"PO {self.number}"
+
+
+# Columns the board's filters read, carried by its indexes (covering).
+BOARD_FILTER_COLUMNS = ["units", "warehouse", "order_due_date", "order_in_warehouse_date", "order_status",
+                        "order_delivery_status", "is_open"]
 
 
 class LineItem(OrgScoped):
@@ -215,6 +232,26 @@ class LineItem(OrgScoped):
     stages_changed_at = models.DateTimeField(null=True, blank=True, help_text="When Seamline saw the stages change")
     removed_at = models.DateTimeField(null=True, blank=True)
 
+    # Copied from the order so the board reads one table (production.order_copy keeps them right: the
+    # sync's upsert writes them with the line items, in the same transaction; saves and removals too).
+    order_number = models.CharField(max_length=64, blank=True, default="", db_default="")
+    order_manufacturer = models.ForeignKey(
+        Manufacturer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    order_season = models.ForeignKey(Season, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                     db_index=False)
+    order_status = models.CharField(max_length=32, choices=OrderStatus.choices, blank=True, default="", db_default="")
+    order_delivery_status = models.CharField(
+        max_length=32, choices=DeliveryStatus.choices, blank=True, default="", db_default=""
+    )
+    order_due_date = models.DateField(null=True, blank=True)
+    order_in_warehouse_date = models.DateField(null=True, blank=True)
+    order_removed_at = models.DateTimeField(null=True, blank=True)
+    is_open = models.BooleanField(
+        default=False, db_default=False,
+        help_text="Still in Uphance and its order open (production.rules.line_item_is_open)",
+    )
+
     # The forecast (production.forecasts, recomputed after syncs; never per request).
     forecast_done_p50 = models.DateField(null=True, blank=True, help_text="All stages done, median")
     forecast_done_p90 = models.DateField(null=True, blank=True, help_text="All stages done, 90th percentile")
@@ -237,13 +274,23 @@ class LineItem(OrgScoped):
             models.Index(fields=["organisation", "current_stage", "stage_status"]),
             models.Index(fields=["organisation", "stage_status"]),
             models.Index(fields=["organisation", "forecast_state"]),
-            # The board: a column's first cards come in index order (longest in the stage first),
-            # and its grouped counts read the index alone (covering).
-            models.Index(
-                fields=["organisation", "current_stage", "stage_status", "current_stage_started_at", "removed_at",
-                        "order", "units"],
-                name="line_item_board",
+            # The board (board.selectors) reads open line items only, through these: a cell's first cards
+            # are one range of an index in card order (longest in the stage first), and the grouped
+            # counts read an index alone, in its order. One per kind of swimlane; the filters' columns
+            # ride along so that no filter but free text reads the table.
+            *(
+                models.Index(fields=["organisation", "current_stage", "stage_status", *lane, "current_stage_started_at",
+                                     "id", *rest, *BOARD_FILTER_COLUMNS], condition=Q(is_open=True), name=name)
+                for name, lane, rest in (
+                    ("line_item_board", [], ["order_manufacturer", "order_season"]),
+                    ("line_item_board_maker", ["order_manufacturer"], ["order_season"]),
+                    ("line_item_board_season", ["order_season"], ["order_manufacturer"]),
+                )
             ),
+            # The manufacturer board's counts: orders, line items and units per factory.
+            models.Index(fields=["organisation", "order_manufacturer", "order", "current_stage", "stage_status",
+                                 "current_stage_started_at", "order_season", *BOARD_FILTER_COLUMNS],
+                         condition=Q(is_open=True), name="line_item_board_orders"),
         ]
 
     def __str__(self):

@@ -15,13 +15,15 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from integrations.numbers import ascii_int
 from integrations.uphance.client import UphanceClient
 from production.models import LineItem, ProductionOrder, Season
 from production.models.orders import StageStatus
+from production.order_copy import line_items_order_copy
 from production.rules import OPEN_DELIVERY_STATUSES, OPEN_STATUSES, orders_open
 
 from .engine import LOOKUP_CAP, PageWriter, removals_settle
@@ -139,8 +141,10 @@ def production_orders_mark_removed(*, organisation, uphance_ids) -> int:
     if not missing:
         return 0
     with transaction.atomic():
-        ProductionOrder.objects.filter(pk__in=missing).update(removed_at=now)
-        LineItem.objects.filter(order_id__in=missing, removed_at__isnull=True).update(removed_at=now)
+        ProductionOrder.objects.filter(pk__in=missing).update(removed_at=now, is_open=False)
+        # Their line items go with them, and their copies of the order's fields follow (production.order_copy).
+        line_items_order_copy(LineItem.objects.filter(order_id__in=missing),
+                              removed_at=Coalesce("removed_at", Value(now)), is_open=Value(False))
     return len(missing)
 
 

@@ -9,8 +9,11 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from types import SimpleNamespace
 
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from integrations.numbers import ascii_int
@@ -28,6 +31,12 @@ from production.models import (
     Warehouse,
 )
 from production.models.orders import StageStatus
+from production.order_copy import (
+    ORDER_COPY_FIELDS,
+    line_items_order_copy,
+    order_copy_values,
+    order_open_value,
+)
 
 from .bulk import rows_upsert
 from .log import Counts
@@ -38,7 +47,7 @@ ORDER_FIELDS = [
     "currency", "payment_terms", "delivery_terms", "items_total", "items_tax", "subtotal", "total_tax",
     "grand_total", "tax_level", "shipping_cost", "shipping_tax", "total_quantity", "status", "status_raw",
     "delivery_status", "delivery_status_raw", "financial_status", "financial_status_raw", "warehouses",
-    "extra", "content_hash", "last_synced_at", "removed_at",
+    "extra", "content_hash", "last_synced_at", "removed_at", "is_open",
 ]
 LINE_ITEM_FIELDS = [
     "order", "product_id", "product_name", "product_identifier", "variation_id", "colour", "unit_tax",
@@ -227,6 +236,21 @@ def _pk(obj):
 
 
 def _order_row(organisation, order: payloads.ProductionOrder, lookups: Lookups, content_hash: str, now) -> dict:
+    row = _order_fields(organisation, order, lookups, content_hash, now)
+    row["is_open"] = order_open_value(_as_order(row))
+    return row
+
+
+def _as_order(row: dict) -> SimpleNamespace:
+    """An order's upsert row read as the order it becomes (what production.order_copy reads of it)."""
+    return SimpleNamespace(
+        number=row["number"], manufacturer_id=row["manufacturer"], season_id=row["season"], status=row["status"],
+        delivery_status=row["delivery_status"], due_date=row["due_date"], in_warehouse_date=row["in_warehouse_date"],
+        removed_at=row["removed_at"],
+    )
+
+
+def _order_fields(organisation, order: payloads.ProductionOrder, lookups: Lookups, content_hash: str, now) -> dict:
     return dict(
         organisation=organisation.pk,
         uphance_id=order.id,
@@ -270,8 +294,10 @@ def _order_row(organisation, order: payloads.ProductionOrder, lookups: Lookups, 
     )
 
 
-def _line_item_row(organisation, order_pk: int, line: payloads.ProductionLineItem, lookups: Lookups) -> dict:
+def _line_item_row(organisation, order_pk: int, line: payloads.ProductionLineItem, lookups: Lookups,
+                   copies: dict) -> dict:
     return dict(
+        **copies,
         organisation=organisation.pk,
         order=order_pk,
         uphance_id=line.id,
@@ -353,15 +379,20 @@ def production_orders_upsert(
         OrderDateChange.objects.bulk_create(date_changes)
         order_pks = dict(ProductionOrder.objects.filter(organisation=organisation, uphance_id__in=[o.id for o in changed]).values_list("uphance_id", "id"))
         lines = [(order_pks[o.id], line) for o in changed for line in o.line_items]
+        # Line items carry copies of their order's fields, written here in the same transaction.
+        copies = {order_pks[row["uphance_id"]]: order_copy_values(_as_order(row)) for row in order_rows}
         line_items_write(
             organisation=organisation, lines=lines, lookups=lookups, book=book, now=now,
-            stages_included=stages_included,
+            stages_included=stages_included, copies=copies,
         )
-        # Line items an order no longer lists are kept for history, marked removed.
+        # Line items an order no longer lists are kept for history, marked removed (their copies follow the order).
         kept = [line.id for _, line in lines]
-        LineItem.objects.filter(organisation=organisation, order_id__in=list(order_pks.values()), removed_at__isnull=True).exclude(
-            uphance_id__in=kept
-        ).update(removed_at=now)
+        line_items_order_copy(
+            LineItem.objects.filter(organisation=organisation, order_id__in=list(order_pks.values())).exclude(
+                uphance_id__in=kept
+            ),
+            removed_at=Coalesce("removed_at", Value(now)), is_open=Value(False),
+        )
     return counts
 
 
@@ -414,8 +445,10 @@ class _Held:
         self.pk, self.uphance_id = pk, uphance_id
 
 
-def line_items_write(*, organisation, lines, lookups: Lookups, book: StageBook, now, stages_included: bool) -> None:
-    """Upsert line items with their stage state, then their quantities and changed stage periods."""
+def line_items_write(*, organisation, lines, lookups: Lookups, book: StageBook, now, stages_included: bool,
+                     copies: dict) -> None:
+    """Upsert line items with their stage state and copies of their order's fields (`copies`: order pk →
+    production.order_copy values), then their quantities and changed stage periods."""
     existing = {
         li["uphance_id"]: li
         for li in LineItem.objects.filter(organisation=organisation, uphance_id__in=[line.id for _, line in lines]).values(
@@ -425,7 +458,7 @@ def line_items_write(*, organisation, lines, lookups: Lookups, book: StageBook, 
     }
     rows, stage_changed = [], []
     for order_pk, line in lines:
-        row = _line_item_row(organisation, order_pk, line, lookups)
+        row = _line_item_row(organisation, order_pk, line, lookups, copies[order_pk])
         old = existing.get(line.id)
         state = _stage_state(line, book, now) if stages_included else None
         if state is not None and (old is None or old["stages_hash"] != state["stages_hash"] or old["stages_changed_at"] is None):
@@ -446,7 +479,8 @@ def line_items_write(*, organisation, lines, lookups: Lookups, book: StageBook, 
             row.update(has_stages=False, stage_status=StageStatus.NO_STAGES, current_stage=None,
                        current_stage_started_at=None, stages_hash="", stages_changed_at=None)
         rows.append(row)
-    rows_upsert(LineItem, rows, unique=["organisation", "uphance_id"], update=LINE_ITEM_FIELDS + STAGE_STATE_FIELDS)
+    rows_upsert(LineItem, rows, unique=["organisation", "uphance_id"],
+                update=LINE_ITEM_FIELDS + STAGE_STATE_FIELDS + ORDER_COPY_FIELDS)
     ids = dict(LineItem.objects.filter(organisation=organisation, uphance_id__in=[r["uphance_id"] for r in rows]).values_list("uphance_id", "id"))
     line_quantities_write(lines=[(ids[line.id], line) for _, line in lines], existing_ids={ids[k] for k in existing})
     if stage_changed:

@@ -302,7 +302,8 @@ def test_removed_line_items_keep_their_stage_history_for_the_durations(board_dat
 
 @pytest.mark.parametrize("swimlane", ["manufacturer", "season", "none"])
 def test_sparse_cells_get_the_same_cards_by_a_ranked_query(board_data, monkeypatch, swimlane):
-    # Enough cards that slices cut; the "sparse" plan must pick exactly what the index walk picks.
+    # Enough cards that slices cut; the ranked query (for the subquery filters) must pick exactly what
+    # the ranges of the board index pick.
     for n in range(8):
         staged_line_item(order=board_data.future_order, stage=board_data.cutting, days_in_stage=n % 3,
                          product_name=f"Extra {n}")
@@ -317,7 +318,7 @@ def test_sparse_cells_get_the_same_cards_by_a_ranked_query(board_data, monkeypat
         return [[[c.id for c in cell.cards] for cell in lane.cells] for lane in board.lanes]
 
     dense = picked()
-    monkeypatch.setattr("board.selectors.stage_board.DENSE_SCAN_ROWS", -1)
+    monkeypatch.setattr("board.selectors.stage_board._by_ranges", lambda filters: False)
     assert picked() == dense
 
 

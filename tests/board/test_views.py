@@ -132,7 +132,7 @@ def test_manufacturer_board(logged_in_client, board_data):
 def _board_queries(client, url, **headers) -> int:
     cache.clear()
     with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url, **headers).status_code == 200
+        assert client.get(url, **headers).status_code in (200, 204)
     return len(ctx.captured_queries)
 
 
@@ -140,20 +140,33 @@ def _board_queries(client, url, **headers) -> int:
     ("url", "headers"),
     [
         ("/board/", {}),
+        ("/board/?swimlane=season", {}),
         ("/board/?swimlane=none&late=1&q=B", HX),
+        ("/board/?swimlane=manufacturer&manufacturer={maker}&stage_status=in_progress&stuck=1&late=1&q=Style", HX),
+        ("/board/?swimlane=manufacturer&waiting=1", HX),
+        ("/board/?status=any&delivery_status=not_received", HX),
         ("/board/?group=manufacturer", {}),
         ("/board/column/?group=stage&swimlane=none&column=not_started&offset=0", HX),
+        ("/board/column/?group=stage&swimlane=manufacturer&column=stage-{stage}&lane=m-{maker}&offset=1", HX),
+        ("/board/column/?group=manufacturer&column=m-{maker}&offset=1", HX),
         ("/board/export.csv?swimlane=none", {}),
+        ("/orders/500000/", {}),
+        ("/board/live/?v=0", {}),
     ],
 )
-def test_board_queries_do_not_grow_with_the_number_of_orders(logged_in_client, organisation, clear_cache, url, headers):
+def test_board_queries_do_not_grow_with_the_number_of_orders(
+    logged_in_client, organisation, clear_cache, django_assert_num_queries, url, headers
+):
     stages = [StageFactory(organisation=organisation, name=n, position=i) for i, n in enumerate("ABC")]
     makers = [ManufacturerFactory(organisation=organisation) for _ in range(3)]
+    url = url.format(maker=makers[0].id, stage=stages[0].id)
     make_orders(organisation=organisation, stages=stages, manufacturers=makers, count=5)
     few = _board_queries(logged_in_client, url, **headers)
     make_orders(organisation=organisation, stages=stages, manufacturers=makers, count=45, start_id=600000)
-    many = _board_queries(logged_in_client, url, **headers)
-    assert few == many
+    cache.clear()
+    with django_assert_num_queries(few):
+        response = logged_in_client.get(url, **headers)
+        assert response.status_code in (200, 204)
 
 
 def test_export_streams_csv_of_the_filtered_board_and_defuses_formulas(logged_in_client, board_data):
