@@ -52,6 +52,7 @@ MODULES = [
 
 
 @pytest.mark.postgres
+@pytest.mark.timeout(1600)  # a child pytest of many modules; its own timeout is 1500 s
 def test_database_heavy_tests_pass_on_postgresql():
     reason = PostgresServer.unavailable_reason()
     if reason:
