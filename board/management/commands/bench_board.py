@@ -83,12 +83,13 @@ class Command(BaseCommand):
         return self._child(child, database_url=database_url)
 
     def _child(self, args: list[str], *, database_url: str | None) -> None:
-        """Run the measurement in a fresh process with DEBUG off (and on `database_url`, migrated first)."""
+        """Run the measurement in a fresh process with DEBUG off (on `database_url` when given), migrated first."""
         env = {**os.environ, "DJANGO_DEBUG": "false"}
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         if database_url:
             env["DATABASE_URL"] = database_url
-            subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True)
+        # Migrated first, whichever database: a fresh checkout's SQLite file has no tables yet.
+        subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True)
         done = subprocess.run([*manage, "bench_board", "--measure", *args], env=env)
         if done.returncode:
             raise CommandError(f"the measurement failed (exit status {done.returncode})")
