@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 
 from analytics.models import AnalyticsBuild, DurationWindow, StageCompletion
-from production.history.services import organisation_zone
 from production.history.spans import local_day
+from production.rules import organisation_zone
 
 from .common import WINDOWS, AnalyticsFilters, Distribution, days_1, stage_colour
 

@@ -16,11 +16,10 @@ from django.utils import timezone
 from analytics.models import AnalyticsBuild, FlowDay
 from board.selectors.filters import BoardFilters, order_filters_q
 from production.history.selectors import spans_overlapping
-from production.history.services import organisation_zone
 from production.history.spans import OPEN_END, local_day
 from production.models import LineItem, ProductionOrder, StageDuration
 from production.models.orders import StageStatus
-from production.rules import orders_open
+from production.rules import orders_open, organisation_zone
 from production.selectors import union_ids
 
 from .common import AnalyticsFilters, days_1, stage_colour

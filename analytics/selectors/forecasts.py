@@ -14,10 +14,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from analytics.models import ForecastOutcome, ReceivedOrder
-from production.history.services import organisation_zone
 from production.history.spans import local_day
 from production.models import LineItem
 from production.models.orders import DeliveryStatus
+from production.rules import organisation_zone
 
 from .common import AnalyticsFilters, percentile
 

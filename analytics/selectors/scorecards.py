@@ -11,11 +11,10 @@ from django.db.models import Count, Exists, OuterRef, Sum
 from analytics.models import AnalyticsBuild, FlowDay
 from analytics.models import ReceivedOrder as ReceivedOrderRow
 from production.history.selectors import spans_on
-from production.history.services import organisation_zone
 from production.history.spans import local_day
 from production.models import LineItem
 from production.models.orders import StageStatus
-from production.rules import organisation_today
+from production.rules import organisation_today, organisation_zone
 
 from .common import AnalyticsFilters, Distribution, days_1, percentile, stage_colour
 from .durations import completions_in_window, duration_distributions

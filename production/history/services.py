@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -14,19 +13,13 @@ from django.utils import timezone
 
 from production.models import LineItem, ProductionOrder, StagePeriod
 from production.models.orders import DeliveryStatus, OrderStatus
+from production.rules import organisation_zone
 
 from .models import StageDay, StageHistoryBuild, StageSpan
 from .spans import OPEN_END, PeriodFact, line_item_spans, local_day
 
 CHUNK = 4000  # line items read and written at a time (memory stays flat in the catalogue size)
 WRITE_BATCH = 5000
-
-
-def organisation_zone(organisation) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(organisation.time_zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 def order_closed_at(*, status: str, delivery_status: str, removed_at, updated_at, last_synced_at):

@@ -21,9 +21,10 @@ from analytics.services import analytics_rebuild
 from board.management.commands.bench_board import Command as BoardBench
 from board.management.commands.bench_board import QueryCounter, percentile
 from production.history.models import StageSpan
-from production.history.services import organisation_zone, stage_history_rebuild
+from production.history.services import stage_history_rebuild
 from production.history.spans import local_day
 from production.models import Manufacturer
+from production.rules import organisation_zone
 
 BUDGET_MS = 300
 
