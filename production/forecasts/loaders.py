@@ -22,7 +22,8 @@ def days_sql(column: str) -> str:
     """SQL for a timestamp column as float days since the Unix epoch (NULL stays NULL)."""
     if connection.vendor == "sqlite":
         return f"(julianday({column}) - {_UNIX_JULIAN_DAY})"
-    return f"(EXTRACT(EPOCH FROM {column}) / 86400.0)"
+    # EXTRACT gives numeric (Decimal in Python) since PostgreSQL 14: float days, as SQLite's julianday gives.
+    return f"(CAST(EXTRACT(EPOCH FROM {column}) AS double precision) / 86400.0)"
 
 
 def as_date(value) -> dt.date | None:
