@@ -136,11 +136,13 @@ def _urgent_orders(orders: QuerySet[ProductionOrder], *, makers, offset: int, li
 
 def manufacturer_board(
     *, organisation, filters: BoardFilters, options: BoardOptions, now: dt.datetime | None = None,
+    version: int | None = None,
 ) -> ManufacturerBoard:
     """A column per manufacturer, a card per production order (most urgent first)."""
     now = now or timezone.now()
     today = organisation_today(organisation=organisation, now=now)
-    version = board_version(organisation=organisation)
+    if version is None:
+        version = board_version(organisation=organisation)
     thresholds = (
         stuck_thresholds(organisation=organisation, stages=options.stages, version=version) if filters.stuck else None
     )

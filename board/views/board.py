@@ -84,7 +84,8 @@ def board(request):
         "is_manager": request.membership.is_manager,
     }
     if filters.group == "manufacturer":
-        context["mboard"] = manufacturer_board(organisation=organisation, filters=filters, options=options)
+        context["mboard"] = manufacturer_board(organisation=organisation, filters=filters, options=options,
+                                               version=version)
     else:
         context["board"] = stage_board(
             organisation=organisation, filters=filters, options=options, version=version, lane_offset=lane_offset
