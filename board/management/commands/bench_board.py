@@ -43,6 +43,41 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
+class StatementLog:
+    """The SQL statements a request runs, with their parameters."""
+
+    def __init__(self):
+        self.statements = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+
+BOARD_TABLES = ('"production_lineitem"', '"production_productionorder"')
+
+
+def _plan(sql: str, params, *, analyze: bool) -> list[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(("EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN ") + sql, params)
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return [row[3] for row in cursor.fetchall()]
+
+
+def _fastest(sql: str, params, runs: int = 3) -> float:
+    """Milliseconds of the fastest of `runs` executions, every row fetched (SQLite computes while fetching)."""
+    best = float("inf")
+    with connection.cursor() as cursor:
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            cursor.execute(sql, params)
+            cursor.fetchall()
+            best = min(best, (time.perf_counter() - t0) * 1000)
+    return best
+
+
 def percentile(values: list[float], p: float) -> float:
     values = sorted(values)
     k = (len(values) - 1) * p
@@ -62,12 +97,15 @@ class Command(BaseCommand):
             "--database-url", nargs="?", const=START_POSTGRES, default=None,
             help="run on this database (migrated first); alone: on a PostgreSQL started for the run",
         )
+        parser.add_argument("--explain", type=int, default=2, metavar="N",
+                            help="print each board statement's plan, and in full the N slowest (0: none)")
         parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the child process
 
-    def handle(self, *args, orders, repeat, seed, keep, database_url, measure, **options):
+    def handle(self, *args, orders, repeat, seed, keep, database_url, explain, measure, **options):
         if measure:
-            return self._run(orders=orders, repeat=repeat, seed=seed, keep=keep)
-        child = [str(a) for a in ("--orders", orders, "--repeat", repeat, "--seed", seed)] + (["--keep"] if keep else [])
+            return self._run(orders=orders, repeat=repeat, seed=seed, keep=keep, explain=explain)
+        child = [str(a) for a in ("--orders", orders, "--repeat", repeat, "--seed", seed, "--explain", explain)]
+        child += ["--keep"] if keep else []
         if database_url == START_POSTGRES:
             try:
                 # The test helpers: only in a checkout.
@@ -96,7 +134,7 @@ class Command(BaseCommand):
 
     # --- the measurement (child process) ----------------------------------------------------------
 
-    def _run(self, *, orders: int, repeat: int, seed: int, keep: bool) -> None:
+    def _run(self, *, orders: int, repeat: int, seed: int, keep: bool, explain: int) -> None:
         if settings.DEBUG:
             raise CommandError("bench_board measures with DEBUG off; run it without --measure")
         started = time.perf_counter()
@@ -115,8 +153,11 @@ class Command(BaseCommand):
             f"periods in {build_seconds:.1f} s; forecasts in {recompute.seconds:.1f} s; "
             f"database {connection.vendor}, DEBUG {settings.DEBUG}, CONN_MAX_AGE {connection.settings_dict['CONN_MAX_AGE']}"
         )
+        hottest = []
         try:
             results = self._measure(organisation=organisation, user=user, repeat=repeat)
+            if explain:
+                hottest = self._explain(organisation=organisation, user=user, hottest=explain)
         finally:
             if not keep:
                 SavedView.objects.filter(organisation=organisation).delete()
@@ -138,6 +179,7 @@ class Command(BaseCommand):
             "within_budget_cold": all(r["cold_p95_ms"] <= BUDGET_MS for r in results.values()),
             "within_budget": all(r["p95_ms"] <= BUDGET_MS for r in results.values()),
             "pages": results,
+            "hottest_statements": hottest,
         }))
 
     def _pages(self, organisation) -> dict:
@@ -219,6 +261,33 @@ class Command(BaseCommand):
             }
             for name, (url, _headers) in pages.items()
         }
+
+    # --- plans -----------------------------------------------------------------------------------
+
+    def _explain(self, *, organisation, user, hottest: int) -> list[dict]:
+        """Each board statement of one cold request per page, with the scans of its plan; the `hottest`
+        slowest with their whole plan (EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL)."""
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(user)
+        found = []
+        for name, (url, headers) in self._pages(organisation).items():
+            cache.clear()
+            log = StatementLog()
+            with connection.execute_wrapper(log):
+                client.get(url, **headers)
+            found += [(_fastest(sql, params), name, sql, params) for sql, params in log.statements
+                      if sql.lstrip().upper().startswith("SELECT") and any(t in sql for t in BOARD_TABLES)]
+        self.stderr.write("plans of the board's statements (ms: fastest of 3 runs):")
+        for ms, name, sql, params in found:
+            scans = [line.strip() for line in _plan(sql, params, analyze=False)
+                     if any(word in line for word in ("SCAN", "SEARCH", "Scan", "Index Cond"))]
+            self.stderr.write(f"  {name:26} {ms:7.2f}  {' | '.join(dict.fromkeys(scans))[:300]}")
+        out = []
+        for ms, name, sql, params in sorted(found, key=lambda f: -f[0])[:hottest]:
+            plan = _plan(sql, params, analyze=True)
+            self.stderr.write(f"hottest: {name}, {ms:.2f} ms\n  {sql}\n    " + "\n    ".join(plan))
+            out.append({"page": name, "ms": round(ms, 2), "sql": sql, "plan": plan})
+        return out
 
     def _table(self, results: dict) -> None:
         self.stderr.write(f"{'page':26} {'cold p50':>9} {'cold p95':>9} {'warm p50':>9} {'warm p95':>9} {'queries':>8}")
