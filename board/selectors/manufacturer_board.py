@@ -121,7 +121,8 @@ def _urgent_orders(orders: QuerySet[ProductionOrder], *, makers, offset: int, li
     expected = orders.annotate(expected=expected_date_expression())
     columns = ("id", "manufacturer_id", "expected", "uphance_id")
     dated = expected.filter(expected__isnull=False).order_by("expected", "uphance_id").values_list(*columns)
-    undated = expected.filter(expected__isnull=True).order_by("uphance_id").values_list(*columns)
+    undated = (expected.filter(in_warehouse_date__isnull=True, due_date__isnull=True)  # production_order_board_undated
+               .order_by("uphance_id").values_list(*columns))
     ranges = RangeUnion()
     for maker_id in makers:
         ranges.add("dated", dated, values={"manufacturer_id": maker_id}, offset=0, limit=offset + limit)

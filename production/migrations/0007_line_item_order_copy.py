@@ -96,19 +96,19 @@ class Migration(migrations.Migration):
             index=models.Index(models.F('organisation'), models.F('manufacturer'), django.db.models.functions.comparison.Coalesce('in_warehouse_date', 'due_date'), models.F('uphance_id'), condition=models.Q(('is_open', True)), name='production_order_board'),
         ),
         migrations.AddIndex(
-            model_name='lineitem',
-            index=models.Index(condition=models.Q(('is_open', True)), fields=['organisation', 'current_stage', 'stage_status', 'current_stage_started_at', 'id', 'order_manufacturer', 'order_season', 'units', 'warehouse', 'order_due_date', 'order_in_warehouse_date', 'order_status', 'order_delivery_status', 'is_open'], name='line_item_board'),
+            model_name='productionorder',
+            index=models.Index(condition=models.Q(('due_date__isnull', True), ('in_warehouse_date__isnull', True), ('is_open', True)), fields=['organisation', 'manufacturer', 'uphance_id'], name='production_order_board_undated'),
         ),
         migrations.AddIndex(
             model_name='lineitem',
-            index=models.Index(condition=models.Q(('is_open', True)), fields=['organisation', 'current_stage', 'stage_status', 'order_manufacturer', 'current_stage_started_at', 'id', 'order_season', 'units', 'warehouse', 'order_due_date', 'order_in_warehouse_date', 'order_status', 'order_delivery_status', 'is_open'], name='line_item_board_maker'),
+            index=models.Index(condition=models.Q(('is_open', True)), fields=['organisation', 'current_stage', 'stage_status', 'current_stage_started_at', 'id', 'order_manufacturer', 'order_season', 'units', 'warehouse', 'order_due_date', 'order_in_warehouse_date', 'order_status', 'order_delivery_status', 'order', 'is_open'], name='line_item_board'),
         ),
         migrations.AddIndex(
             model_name='lineitem',
-            index=models.Index(condition=models.Q(('is_open', True)), fields=['organisation', 'current_stage', 'stage_status', 'order_season', 'current_stage_started_at', 'id', 'order_manufacturer', 'units', 'warehouse', 'order_due_date', 'order_in_warehouse_date', 'order_status', 'order_delivery_status', 'is_open'], name='line_item_board_season'),
+            index=models.Index(condition=models.Q(('is_open', True)), fields=['organisation', 'order_manufacturer', 'current_stage', 'stage_status', 'current_stage_started_at', 'id', 'order_season', 'units', 'warehouse', 'order_due_date', 'order_in_warehouse_date', 'order_status', 'order_delivery_status', 'order', 'is_open'], name='line_item_board_maker'),
         ),
         migrations.AddIndex(
             model_name='lineitem',
-            index=models.Index(condition=models.Q(('is_open', True)), fields=['organisation', 'order_manufacturer', 'order', 'current_stage', 'stage_status', 'current_stage_started_at', 'order_season', 'units', 'warehouse', 'order_due_date', 'order_in_warehouse_date', 'order_status', 'order_delivery_status', 'is_open'], name='line_item_board_orders'),
+            index=models.Index(condition=models.Q(('is_open', True)), fields=['organisation', 'order_season', 'current_stage', 'stage_status', 'current_stage_started_at', 'id', 'order_manufacturer', 'units', 'warehouse', 'order_due_date', 'order_in_warehouse_date', 'order_status', 'order_delivery_status', 'order', 'is_open'], name='line_item_board_season'),
         ),
     ]

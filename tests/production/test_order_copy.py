@@ -14,7 +14,12 @@ from production.order_copy import ORDER_COPY
 from production.rules import line_item_is_open, order_is_open
 from production.sync.services import production_orders_mark_removed
 from production.sync.upsert import production_orders_upsert
-from tests.support.factories import LineItemFactory, ManufacturerFactory, ProductionOrderFactory, SeasonFactory
+from tests.support.factories import (
+    LineItemFactory,
+    ManufacturerFactory,
+    ProductionOrderFactory,
+    SeasonFactory,
+)
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "uphance"
