@@ -5,18 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import (
-    BigIntegerField,
-    BooleanField,
-    CharField,
-    DecimalField,
-    F,
-    IntegerField,
-    Q,
-    QuerySet,
-    Value,
-)
-from django.db.models.functions import Cast
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from board.selectors.cache import board_version
@@ -40,7 +29,6 @@ from production.rules import (
     stuck_q,
     stuck_thresholds,
 )
-from production.selectors import union_rows
 
 GROUPS = (("stage", "Stages"), ("manufacturer", "Manufacturers"))
 SWIMLANES = (("manufacturer", "Manufacturer"), ("season", "Season"), ("none", "None"))
@@ -126,50 +114,13 @@ class BoardOptions:
         return {m.id: m.name for m in self.manufacturers}
 
 
-_OPTION_FIELDS = ("id", "name", "uphance_id", "colour", "colour_raw", "position", "position_locked", "stuck_after_days")
-
-
 def board_options(*, organisation) -> BoardOptions:
-    """The organisation's stages (in stage order), seasons, manufacturers and warehouses: ONE statement.
-
-    Every board page reads them; four round trips cost more than the rows, on PostgreSQL above all.
-    """
-    def part(model, kind: str, order_by: list[str]):
-        own = {f.name for f in model._meta.concrete_fields}
-        columns = {
-            # Typed (a CAST): PostgreSQL matches a UNION's columns by type, and an untyped '' or NULL is text.
-            name: F(name) if name in own else Cast(Value(default), output_field=field)
-            for name, default, field in zip(
-                _OPTION_FIELDS, (None, "", None, "", "", 0, False, None),
-                (BigIntegerField(), CharField(), BigIntegerField(), CharField(), CharField(), IntegerField(),
-                 BooleanField(), DecimalField(max_digits=6, decimal_places=1)), strict=True,
-            )
-        }
-        return (model.objects.filter(organisation=organisation).order_by(*order_by)
-                .values_list(Value(kind, output_field=CharField()), *columns.values()))
-
-    rows = union_rows([
-        part(Stage, "stage", ["position", "name"]), part(Season, "season", ["-uphance_id"]),
-        part(Manufacturer, "manufacturer", ["name"]), part(Warehouse, "warehouse", ["name"]),
-    ])
-    found: dict[str, list] = {"stage": [], "season": [], "manufacturer": [], "warehouse": []}
-    stuck_after = Stage._meta.get_field("stuck_after_days")
-    for kind, *values in rows:  # raw rows: SQLite gives booleans as 0/1 and decimals as floats
-        row = dict(zip(_OPTION_FIELDS, values, strict=True))
-        if kind == "stage":
-            found[kind].append(Stage(
-                organisation_id=organisation.pk, id=row["id"], name=row["name"], colour=row["colour"],
-                colour_raw=row["colour_raw"], position=row["position"], position_locked=bool(row["position_locked"]),
-                stuck_after_days=stuck_after.to_python(row["stuck_after_days"]),
-            ))
-        elif kind == "season":
-            found[kind].append(Season(organisation_id=organisation.pk, id=row["id"], uphance_id=row["uphance_id"],
-                                      name=row["name"]))
-        else:
-            model = Manufacturer if kind == "manufacturer" else Warehouse
-            found[kind].append(model(organisation_id=organisation.pk, id=row["id"], name=row["name"]))
-    return BoardOptions(stages=found["stage"], seasons=found["season"], manufacturers=found["manufacturer"],
-                        warehouses=found["warehouse"])
+    return BoardOptions(
+        stages=list(Stage.objects.filter(organisation=organisation).order_by("position", "name")),
+        seasons=list(Season.objects.filter(organisation=organisation).only("id", "uphance_id", "name")),
+        manufacturers=list(Manufacturer.objects.filter(organisation=organisation).only("id", "name").order_by("name")),
+        warehouses=list(Warehouse.objects.filter(organisation=organisation).only("id", "name").order_by("name")),
+    )
 
 
 def order_filters_q(*, filters: BoardFilters, today: dt.date, prefix: str = "order_") -> Q:
