@@ -22,6 +22,7 @@ MODULES = [
     "tests/production/sync/test_webhooks.py",
     "tests/production/sync/test_engine.py",
     "tests/production/sync/test_upsert.py",
+    "tests/production/test_order_copy.py",
     "tests/production/test_migrations.py",
     "tests/board/test_selectors.py",
     "tests/board/test_views.py",

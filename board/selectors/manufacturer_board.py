@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
@@ -34,7 +35,7 @@ from board.selectors.filters import (
 from board.selectors.ranges import RangeUnion
 from integrations.numbers import ascii_int
 from production.colours import NEUTRAL, text_colour_for
-from production.models import LineItem, ProductionOrder, Stage
+from production.models import DeliveryStatus, LineItem, OrderStatus, ProductionOrder, Stage
 from production.rules import (
     days_late,
     expected_date_expression,
@@ -120,7 +121,8 @@ def _urgent_orders(orders: QuerySet[ProductionOrder], *, makers, offset: int, li
     expected = orders.annotate(expected=expected_date_expression())
     columns = ("id", "manufacturer_id", "expected", "uphance_id")
     dated = expected.filter(expected__isnull=False).order_by("expected", "uphance_id").values_list(*columns)
-    undated = expected.filter(expected__isnull=True).order_by("uphance_id").values_list(*columns)
+    undated = (expected.filter(in_warehouse_date__isnull=True, due_date__isnull=True)  # production_order_board_undated
+               .order_by("uphance_id").values_list(*columns))
     ranges = RangeUnion()
     for maker_id in makers:
         ranges.add("dated", dated, values={"manufacturer_id": maker_id}, offset=0, limit=offset + limit)
@@ -136,11 +138,13 @@ def _urgent_orders(orders: QuerySet[ProductionOrder], *, makers, offset: int, li
 
 def manufacturer_board(
     *, organisation, filters: BoardFilters, options: BoardOptions, now: dt.datetime | None = None,
+    version: int | None = None,
 ) -> ManufacturerBoard:
     """A column per manufacturer, a card per production order (most urgent first)."""
     now = now or timezone.now()
     today = organisation_today(organisation=organisation, now=now)
-    version = board_version(organisation=organisation)
+    if version is None:
+        version = board_version(organisation=organisation)
     thresholds = (
         stuck_thresholds(organisation=organisation, stages=options.stages, version=version) if filters.stuck else None
     )
@@ -222,16 +226,19 @@ def manufacturer_column_orders(
 def _order_cards(ids: list[int], *, options: BoardOptions, today: dt.date) -> list[OrderCard]:
     if not ids:
         return []
-    orders = ProductionOrder.objects.filter(id__in=ids).only(
-        "id", "uphance_id", "number", "season_id", "manufacturer_id", "due_date", "in_warehouse_date",
-        "status", "status_raw", "delivery_status", "delivery_status_raw",
-    )
+    # Plain rows, not model instances: the rules read an order's attributes, the labels its choices.
+    fields = ("id", "uphance_id", "number", "season_id", "manufacturer_id", "due_date", "in_warehouse_date",
+              "status", "status_raw", "delivery_status", "delivery_status_raw")
+    orders = [SimpleNamespace(**dict(zip(fields, row, strict=True)))
+              for row in ProductionOrder.objects.filter(id__in=ids).order_by().values_list(*fields)]
     lines = defaultdict(list)
-    for row in LineItem.objects.filter(order_id__in=ids, removed_at__isnull=True).values_list(
+    for row in LineItem.objects.filter(order_id__in=ids, removed_at__isnull=True).order_by().values_list(
         "order_id", "current_stage_id", "stage_status", "units"
     ):
         lines[row[0]].append(row[1:])
     stage_by_id = options.stage_by_id
+    season_names, manufacturer_names = options.season_names, options.manufacturer_names
+    status_labels, delivery_labels = dict(OrderStatus.choices), dict(DeliveryStatus.choices)
     rank = {f"stage-{s.id}": i + 1 for i, s in enumerate(options.stages)}
     rank.update({NOT_STARTED: 0, UNPLACED: len(options.stages) + 1, NO_STAGES: len(options.stages) + 2})
     cards = []
@@ -255,15 +262,15 @@ def _order_cards(ids: list[int], *, options: BoardOptions, today: dt.date) -> li
         least = staged[0] if staged else None
         card = OrderCard(
             id=order.id, uphance_id=order.uphance_id, number=order.number,
-            season=options.season_names.get(order.season_id, ""),
-            manufacturer=options.manufacturer_names.get(order.manufacturer_id, ""),
+            season=season_names.get(order.season_id, ""),
+            manufacturer=manufacturer_names.get(order.manufacturer_id, ""),
             expected_date=order_expected_date(order), late=order_is_late(order, today=today),
             days_late=days_late(order, today=today),
             items=total_items, units=total_units, segments=segments,
             least_advanced=least.label if least else "No stages",
             least_advanced_colour=least.colour if least else "#f3f4f6",
-            status=order.status_raw or order.get_status_display(),
-            delivery_status=order.delivery_status_raw or order.get_delivery_status_display(),
+            status=order.status_raw or status_labels.get(order.status, order.status),
+            delivery_status=order.delivery_status_raw or delivery_labels.get(order.delivery_status, order.delivery_status),
         )
         card._key = f"m-{order.manufacturer_id or 'none'}"
         cards.append(card)

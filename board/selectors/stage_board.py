@@ -2,7 +2,7 @@
 
 It reads one table: line items carry copies of their order's fields (production.order_copy), and the
 board's partial indexes over open line items (production.models.LineItem) are ordered (organisation,
-current stage, stage status, lane, start time, id). The grouped counts read one of them alone, in its
+[lane,] current stage, stage status, start time, id). The grouped counts read one of them alone, in its
 order; each cell's first cards are one short range of it, and all of them come in ONE statement.
 """
 from __future__ import annotations
@@ -147,7 +147,7 @@ def _cell_counts(*, organisation, items: QuerySet, filters: BoardFilters, lane_f
     Grouped in the order of the board index, so the database streams it instead of sorting."""
 
     def compute():
-        group = ["current_stage_id", "stage_status"] + ([lane_field] if lane_field else [])
+        group = ([lane_field] if lane_field else []) + ["current_stage_id", "stage_status"]
         counts = {}
         for row in items.order_by().values(*group).annotate(n=Count("id"), u=Sum("units")):
             lane = row[lane_field] if lane_field else None

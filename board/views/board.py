@@ -95,7 +95,8 @@ def board(request):
         if response is not None:
             return response
     if filters.group == "manufacturer":
-        context["mboard"] = manufacturer_board(organisation=organisation, filters=filters, options=options)
+        context["mboard"] = manufacturer_board(organisation=organisation, filters=filters, options=options,
+                                               version=version)
     else:
         context["board"] = stage_board(
             organisation=organisation, filters=filters, options=options, version=version, lane_offset=lane_offset

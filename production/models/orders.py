@@ -186,15 +186,19 @@ class ProductionOrder(OrgScoped):
                 F("organisation"), F("manufacturer"), Coalesce("in_warehouse_date", "due_date"), F("uphance_id"),
                 condition=Q(is_open=True), name="production_order_board",
             ),
+            # … and those without a date, last (PostgreSQL does not read the index above in Uphance-id order
+            # past an IS NULL).
+            models.Index(fields=["organisation", "manufacturer", "uphance_id"], name="production_order_board_undated",
+                         condition=Q(is_open=True, in_warehouse_date__isnull=True, due_date__isnull=True)),
         ]
 
     def __str__(self):
         return f"PO {self.number}"
 
 
-# Columns the board's filters read, carried by its indexes (covering).
+# Columns the board's filters (and the manufacturer board's order count) read, carried by its indexes (covering).
 BOARD_FILTER_COLUMNS = ["units", "warehouse", "order_due_date", "order_in_warehouse_date", "order_status",
-                        "order_delivery_status", "is_open"]
+                        "order_delivery_status", "order", "is_open"]
 
 
 class LineItem(OrgScoped):
@@ -276,10 +280,11 @@ class LineItem(OrgScoped):
             models.Index(fields=["organisation", "forecast_state"]),
             # The board (board.selectors) reads open line items only, through these: a cell's first cards
             # are one range of an index in card order (longest in the stage first), and the grouped
-            # counts read an index alone, in its order. One per kind of swimlane; the filters' columns
-            # ride along so that no filter but free text reads the table.
+            # counts read an index alone, in its order. One per kind of swimlane, the lane first (a
+            # manufacturer or season filter reads its range only); the filters' columns ride along so
+            # that no filter but free text reads the table.
             *(
-                models.Index(fields=["organisation", "current_stage", "stage_status", *lane, "current_stage_started_at",
+                models.Index(fields=["organisation", *lane, "current_stage", "stage_status", "current_stage_started_at",
                                      "id", *rest, *BOARD_FILTER_COLUMNS], condition=Q(is_open=True), name=name)
                 for name, lane, rest in (
                     ("line_item_board", [], ["order_manufacturer", "order_season"]),
@@ -287,10 +292,6 @@ class LineItem(OrgScoped):
                     ("line_item_board_season", ["order_season"], ["order_manufacturer"]),
                 )
             ),
-            # The manufacturer board's counts: orders, line items and units per factory.
-            models.Index(fields=["organisation", "order_manufacturer", "order", "current_stage", "stage_status",
-                                 "current_stage_started_at", "order_season", *BOARD_FILTER_COLUMNS],
-                         condition=Q(is_open=True), name="line_item_board_orders"),
         ]
 
     def __str__(self):

@@ -1,9 +1,10 @@
 """Benchmark the board: build N orders (production.bench_data) in an organisation of its own, time the pages cold
 (cache cleared before every request) and warm, DEBUG off, print a table and one JSON line last.
 
-`--database-url URL` runs the measurement on that database (migrated first); `--database-url` alone starts a
-throw-away PostgreSQL with the test helpers (tests/support/servers.py). The measurement always runs in a child
-process whose settings have DEBUG off, as production has.
+`--database-url URL` runs it on that database (migrated first); `--database-url` alone starts a throw-away
+PostgreSQL with the test helpers (tests/support/servers.py). One child process builds the data, a fresh one
+measures (as a web worker serves: not in a process that just made two million model objects), both with DEBUG
+off and connections kept between requests, as production's settings have them.
 """
 import argparse
 import json
@@ -11,8 +12,10 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,7 +25,7 @@ from django.db import connection
 from django.db.models import Count
 from django.test import Client
 
-from accounts.models import Membership
+from accounts.models import Membership, Organisation
 from board.models import SavedView
 from production.bench_data import bench_organisation_build, bench_organisation_delete
 from production.forecasts.services import forecasts_recompute
@@ -41,6 +44,41 @@ class QueryCounter:
     def __call__(self, execute, sql, params, many, context):
         self.count += 1
         return execute(sql, params, many, context)
+
+
+class StatementLog:
+    """The SQL statements a request runs, with their parameters."""
+
+    def __init__(self):
+        self.statements = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+
+BOARD_TABLES = ('"production_lineitem"', '"production_productionorder"')
+
+
+def _plan(sql: str, params, *, analyze: bool) -> list[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(("EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN ") + sql, params)
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return [row[3] for row in cursor.fetchall()]
+
+
+def _fastest(sql: str, params, runs: int = 3) -> float:
+    """Milliseconds of the fastest of `runs` executions, every row fetched (SQLite computes while fetching)."""
+    best = float("inf")
+    with connection.cursor() as cursor:
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            cursor.execute(sql, params)
+            cursor.fetchall()
+            best = min(best, (time.perf_counter() - t0) * 1000)
+    return best
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -62,12 +100,21 @@ class Command(BaseCommand):
             "--database-url", nargs="?", const=START_POSTGRES, default=None,
             help="run on this database (migrated first); alone: on a PostgreSQL started for the run",
         )
-        parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the child process
+        parser.add_argument("--explain", type=int, default=2, metavar="N",
+                            help="print each board statement's plan, and in full the N slowest (0: none)")
+        # The two child processes: one builds, a fresh one measures (as a web worker would serve).
+        parser.add_argument("--build-into", help=argparse.SUPPRESS)
+        parser.add_argument("--measure-from", help=argparse.SUPPRESS)
 
-    def handle(self, *args, orders, repeat, seed, keep, database_url, measure, **options):
-        if measure:
-            return self._run(orders=orders, repeat=repeat, seed=seed, keep=keep)
-        child = [str(a) for a in ("--orders", orders, "--repeat", repeat, "--seed", seed)] + (["--keep"] if keep else [])
+    def handle(self, *args, orders, repeat, seed, keep, database_url, explain, build_into, measure_from, **options):
+        if build_into or measure_from:
+            if settings.DEBUG:
+                raise CommandError("bench_board measures with DEBUG off; run it without the internal options")
+            if build_into:
+                return self._build(orders=orders, seed=seed, into=build_into)
+            return self._run(built=measure_from, repeat=repeat, keep=keep, explain=explain)
+        child = [str(a) for a in ("--orders", orders, "--repeat", repeat, "--seed", seed, "--explain", explain)]
+        child += ["--keep"] if keep else []
         if database_url == START_POSTGRES:
             try:
                 # The test helpers: only in a checkout.
@@ -79,26 +126,27 @@ class Command(BaseCommand):
                 raise CommandError(reason)
             with PostgresServer() as server:
                 self.stderr.write(f"started PostgreSQL on {server.url}")
-                return self._child(child, database_url=server.url)
-        return self._child(child, database_url=database_url)
+                return self._children(child, database_url=server.url)
+        return self._children(child, database_url=database_url)
 
-    def _child(self, args: list[str], *, database_url: str | None) -> None:
-        """Run the measurement in a fresh process with DEBUG off (on `database_url` when given), migrated first."""
-        env = {**os.environ, "DJANGO_DEBUG": "false"}
+    def _children(self, args: list[str], *, database_url: str | None) -> None:
+        """Build in one process, measure in a fresh one, both with DEBUG off (on `database_url`, migrated first)."""
+        # As production runs: DEBUG off, connections kept between requests (config.settings.production).
+        env = {"DATABASE_CONN_MAX_AGE": "60", **os.environ, "DJANGO_DEBUG": "false"}
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         if database_url:
             env["DATABASE_URL"] = database_url
         # Migrated first, whichever database: a fresh checkout's SQLite file has no tables yet.
         subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True)
-        done = subprocess.run([*manage, "bench_board", "--measure", *args], env=env)
-        if done.returncode:
-            raise CommandError(f"the measurement failed (exit status {done.returncode})")
+        with tempfile.NamedTemporaryFile(suffix=".json", prefix="bench-board-") as built:
+            for step in (["--build-into", built.name], ["--measure-from", built.name]):
+                done = subprocess.run([*manage, "bench_board", *step, *args], env=env)
+                if done.returncode:
+                    raise CommandError(f"bench_board {step[0]} failed (exit status {done.returncode})")
 
-    # --- the measurement (child process) ----------------------------------------------------------
+    # --- the child processes ----------------------------------------------------------------------
 
-    def _run(self, *, orders: int, repeat: int, seed: int, keep: bool) -> None:
-        if settings.DEBUG:
-            raise CommandError("bench_board measures with DEBUG off; run it without --measure")
+    def _build(self, *, orders: int, seed: int, into: str) -> None:
         started = time.perf_counter()
         organisation, facts = bench_organisation_build(orders=orders, seed=seed, name="Board benchmark")
         build_seconds = time.perf_counter() - started
@@ -112,11 +160,27 @@ class Command(BaseCommand):
         Membership.objects.create(user=user, organisation=organisation, role=Membership.Role.MANAGER)
         self.stderr.write(
             f"built {facts['orders']} orders, {facts['line_items']} line items, {facts['stage_periods']} stage "
-            f"periods in {build_seconds:.1f} s; forecasts in {recompute.seconds:.1f} s; "
-            f"database {connection.vendor}, DEBUG {settings.DEBUG}"
+            f"periods in {build_seconds:.1f} s; forecasts in {recompute.seconds:.1f} s"
         )
+        Path(into).write_text(json.dumps({
+            "organisation": organisation.pk, "user": user.pk, "facts": facts,
+            "build_seconds": round(build_seconds, 1), "forecast_seconds": round(recompute.seconds, 1),
+        }))
+
+    def _run(self, *, built: str, repeat: int, keep: bool, explain: int) -> None:
+        build = json.loads(Path(built).read_text())
+        organisation = Organisation.objects.get(pk=build["organisation"])
+        user = get_user_model().objects.get(pk=build["user"])
+        facts = build["facts"]
+        self.stderr.write(
+            f"measuring in a fresh process: database {connection.vendor}, DEBUG {settings.DEBUG}, "
+            f"CONN_MAX_AGE {connection.settings_dict['CONN_MAX_AGE']}, load average {os.getloadavg()[0]:.2f}"
+        )
+        hottest = []
         try:
             results = self._measure(organisation=organisation, user=user, repeat=repeat)
+            if explain:
+                hottest = self._explain(organisation=organisation, user=user, hottest=explain)
         finally:
             if not keep:
                 SavedView.objects.filter(organisation=organisation).delete()
@@ -127,16 +191,18 @@ class Command(BaseCommand):
             "benchmark": "board",
             "database": connection.vendor,
             "debug": settings.DEBUG,
+            "conn_max_age": connection.settings_dict["CONN_MAX_AGE"],
             "orders": facts["orders"],
             "line_items": facts["line_items"],
             "stage_periods": facts["stage_periods"],
             "repeat": repeat,
-            "build_seconds": round(build_seconds, 1),
+            "build_seconds": build["build_seconds"],
             "load_average": [round(x, 2) for x in os.getloadavg()],
             "budget_p95_ms": BUDGET_MS,
             "within_budget_cold": all(r["cold_p95_ms"] <= BUDGET_MS for r in results.values()),
             "within_budget": all(r["p95_ms"] <= BUDGET_MS for r in results.values()),
             "pages": results,
+            "hottest_statements": hottest,
         }))
 
     def _pages(self, organisation) -> dict:
@@ -218,6 +284,33 @@ class Command(BaseCommand):
             }
             for name, (url, _headers) in pages.items()
         }
+
+    # --- plans -----------------------------------------------------------------------------------
+
+    def _explain(self, *, organisation, user, hottest: int) -> list[dict]:
+        """Each board statement of one cold request per page, with the scans of its plan; the `hottest`
+        slowest with their whole plan (EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL)."""
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(user)
+        found = []
+        for name, (url, headers) in self._pages(organisation).items():
+            cache.clear()
+            log = StatementLog()
+            with connection.execute_wrapper(log):
+                client.get(url, **headers)
+            found += [(_fastest(sql, params), name, sql, params) for sql, params in log.statements
+                      if sql.lstrip().upper().startswith("SELECT") and any(t in sql for t in BOARD_TABLES)]
+        self.stderr.write("plans of the board's statements (ms: fastest of 3 runs):")
+        for ms, name, sql, params in found:
+            scans = [line.strip() for line in _plan(sql, params, analyze=False)
+                     if any(word in line for word in ("SCAN", "SEARCH", "Scan", "Index Cond"))]
+            self.stderr.write(f"  {name:26} {ms:7.2f}  {' | '.join(dict.fromkeys(scans))[:300]}")
+        out = []
+        for ms, name, sql, params in sorted(found, key=lambda f: -f[0])[:hottest]:
+            plan = _plan(sql, params, analyze=True)
+            self.stderr.write(f"hottest: {name}, {ms:.2f} ms\n  {sql}\n    " + "\n    ".join(plan))
+            out.append({"page": name, "ms": round(ms, 2), "sql": sql, "plan": plan})
+        return out
 
     def _table(self, results: dict) -> None:
         self.stderr.write(f"{'page':26} {'cold p50':>9} {'cold p95':>9} {'warm p50':>9} {'warm p95':>9} {'queries':>8}")
