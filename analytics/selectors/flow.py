@@ -10,12 +10,13 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, IntegerField, QuerySet, Sum, When
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from analytics.models import AnalyticsBuild, FlowDay
 from board.selectors.filters import BoardFilters, order_filters_q
-from production.history.selectors import spans_overlapping
+from production.history.models import StageDay
+from production.history.selectors import history_build, spans_overlapping
 from production.history.spans import OPEN_END, local_day
 from production.models import LineItem, ProductionOrder, StageDuration
 from production.models.orders import StageStatus
@@ -215,6 +216,12 @@ class AgingStage:
     p90: float | None
     past_p90: int
     oldest_days: float | None = None
+    cap: int = DOTS_PER_STAGE
+
+    @property
+    def past_label(self) -> str:
+        """"300+" when every dot drawn for the stage is past its p90 (counting stops at the dots)."""
+        return f"{self.cap:,}+" if self.past_p90 >= self.cap else f"{self.past_p90:,}"
 
 
 @dataclass
@@ -239,6 +246,8 @@ class WipAging:
                       f"{self.line_item_url}{d.uphance_id}/" if d.past_p90 else None] for d in self.dots],
         }
 
+    cap: int = DOTS_PER_STAGE
+
     @property
     def past_p90_dots(self) -> list[AgingDot]:
         return sorted((d for d in self.dots if d.past_p90), key=lambda d: -d.days)
@@ -246,7 +255,7 @@ class WipAging:
     def csv_rows(self):
         yield ["stage", "open_line_items", "p50_days", "p90_days", "past_p90"]
         for s in self.stages:
-            yield [s.stage.name, s.open, days_1(s.p50), days_1(s.p90), s.past_p90]
+            yield [s.stage.name, s.open, days_1(s.p50), days_1(s.p90), s.past_label.replace(",", "")]
 
 
 def _jitter(uphance_id: int) -> float:
@@ -296,28 +305,37 @@ def open_in_progress(*, organisation, filters: AnalyticsFilters, stage_ids: list
     return items
 
 
+
+
+def _open_counts(*, organisation, filters: AnalyticsFilters, stages: list[StageInfo]) -> dict[int, int]:
+    """Open line items in progress per stage: today's board as production.history counted it
+    (StageDay), or with a season or warehouse filter the line items themselves."""
+    counts = {s.id: 0 for s in stages}
+    build = history_build(organisation=organisation)
+    if build is not None and build.built_on is not None and not filters.seasons and not filters.warehouses:
+        rows = StageDay.objects.filter(organisation=organisation, day=build.built_on, state=StageStatus.IN_PROGRESS,
+                                       stage_id__in=list(counts))
+        if filters.manufacturers:
+            rows = rows.filter(manufacturer_id__in=filters.manufacturers)
+        for stage_id, n in rows.order_by().values_list("stage_id").annotate(n=Sum("line_items")):
+            counts[stage_id] = n
+        return counts
+    items = open_in_progress(organisation=organisation, filters=filters, stage_ids=list(counts))
+    for stage_id, n in items.order_by().values_list("current_stage_id").annotate(n=Count("id")):
+        counts[stage_id] = n
+    return counts
+
+
 def wip_aging(*, organisation, filters: AnalyticsFilters, options, now: dt.datetime | None = None,
               line_item_url: str = "/line-items/") -> WipAging:
     """Every open line item in progress as a dot at its days in its current stage, per stage."""
     now = now or timezone.now()
     stages = _stages(options, filters)
-    items = open_in_progress(organisation=organisation, filters=filters, stage_ids=[s.id for s in stages])
     usual = _stage_percentiles(organisation=organisation, stages=stages)
-    # Open line items per stage, and those past the stage's p90: one grouped query.
-    past_p90 = [When(current_stage_id=s.id, current_stage_started_at__lt=now - dt.timedelta(days=usual[s.id][1]),
-                     then=1) for s in stages if usual.get(s.id, (None, None))[1] is not None]
-    counts = {s.id: 0 for s in stages}
-    past = {s.id: 0 for s in stages}
-    rows = items.order_by().values("current_stage_id").annotate(
-        n=Count("id"), past=Sum(Case(*past_p90, default=0, output_field=IntegerField())) if past_p90 else Count("id")
-    )
-    for row in rows:
-        if row["current_stage_id"] in counts:
-            counts[row["current_stage_id"]] = row["n"]
-            past[row["current_stage_id"]] = row["past"] if past_p90 else 0
+    counts = _open_counts(organisation=organisation, filters=filters, stages=stages)
+    walk = open_in_progress(organisation=organisation, filters=filters, stage_ids=[s.id for s in stages], joined=True)
     # The longest in each stage: walk the board index per stage, the open-order test joined per row
     # (an IN list would be rebuilt by every part of the union).
-    walk = open_in_progress(organisation=organisation, filters=filters, stage_ids=[s.id for s in stages], joined=True)
     parts = [
         walk.filter(current_stage_id=s.id).order_by("current_stage_started_at", "id").values_list("id")[:DOTS_PER_STAGE]
         for s in stages if counts[s.id]
@@ -326,17 +344,26 @@ def wip_aging(*, organisation, filters: AnalyticsFilters, options, now: dt.datet
     position = {s.id: i for i, s in enumerate(stages)}
     dots = []
     oldest: dict[int, float] = {}
-    for uphance_id, stage_id, started, product, colour, number in LineItem.objects.filter(id__in=ids).values_list(
-        "uphance_id", "current_stage_id", "current_stage_started_at", "product_name", "colour", "order__number"
-    ):
+    rows = list(LineItem.objects.filter(id__in=ids).values_list(
+        "uphance_id", "current_stage_id", "current_stage_started_at", "product_name", "colour", "order_id"))
+    # PO numbers by primary key (a join here makes PostgreSQL hash every order).
+    numbers = dict(ProductionOrder.objects.filter(id__in={row[5] for row in rows}).values_list("id", "number"))
+    for uphance_id, stage_id, started, product, colour, order_id in rows:
+        number = numbers.get(order_id, "")
         days = max(0.0, (now - started).total_seconds() / 86400)
         p90 = usual.get(stage_id, (None, None))[1]
         oldest[stage_id] = max(oldest.get(stage_id, 0.0), days)
         label = f"{product or 'Line item'} {colour}".strip() + f" · PO {number}"
         dots.append(AgingDot(position[stage_id], days, uphance_id, label, p90 is not None and days > p90))
+    # The dots are the longest in each stage: those past the p90 are all among them, unless every
+    # dot of the stage is (then "300+").
+    past = {s.id: 0 for s in stages}
+    for dot in dots:
+        if dot.past_p90:
+            past[stages[dot.stage_index].id] += 1
     rows = [
         AgingStage(stage=s, open=counts[s.id], p50=usual.get(s.id, (None, None))[0], p90=usual.get(s.id, (None, None))[1],
-                   past_p90=past[s.id], oldest_days=oldest.get(s.id))
+                   past_p90=past[s.id], oldest_days=oldest.get(s.id), cap=DOTS_PER_STAGE)
         for s in stages
     ]
-    return WipAging(stages=rows, dots=dots, line_item_url=line_item_url)
+    return WipAging(stages=rows, dots=dots, line_item_url=line_item_url, cap=DOTS_PER_STAGE)

@@ -288,9 +288,9 @@ def _cell_parts(spans: QuerySet, *, key: str, lane_q: Q, statuses: dict, offset:
     """Sliced id querysets giving cards [offset, offset + limit) of one cell, each ONE range of the
     span index walked in its order: in progress, then stage done; longest in the column first (per
     manufacturer when the lanes are not manufacturers: the index walks them one after the other)."""
-    order = ["first_day", "until", "line_item_id"]
-    if not by_manufacturer:
-        order = ["manufacturer_id", *order]
+    # The index's own order, its leading columns named too: PostgreSQL then walks it for a cell whose
+    # stage IS NULL (not started) instead of sorting the cell.
+    order = ["stage_id", "state", "manufacturer_id", "first_day", "until", "line_item_id"]
     if key == NO_STAGES:
         conditions = [(StageStatus.NO_STAGES, Q(stage__isnull=True, state=StageStatus.NO_STAGES))]
     elif key == NOT_STARTED:
