@@ -259,15 +259,21 @@ def stuck_thresholds(*, organisation, stages=None, version=None) -> StuckThresho
 
 
 def stuck_q(*, thresholds: StuckThresholds, now: dt.datetime) -> Q:
-    """Line items stuck at `now` (of LineItem): one CASE picks each row's cut-off by stage and manufacturer."""
-    whens = [
-        When(current_stage_id=stage_id, order__manufacturer_id=manufacturer_id,
-             then=Value(now - dt.timedelta(days=days)))
-        for stage_id, manufacturer_id, days in thresholds.own_pairs()
-    ] + [
-        When(current_stage_id=stage_id, then=Value(now - dt.timedelta(days=thresholds.days(stage_id, None))))
-        for stage_id in thresholds.stage_ids
-    ]
+    """Line items stuck at `now` (of LineItem): each row's cut-off by its stage, then by its manufacturer.
+
+    One CASE per stage on the line item's own copy of its order's manufacturer (production.order_copy:
+    no join to orders): a row compares its stage against the stages, then its manufacturer against that
+    stage's own pairs only, not against every stage × manufacturer pair.
+    """
+    own: dict[int, list[When]] = {}
+    for stage_id, manufacturer_id, days in thresholds.own_pairs():
+        own.setdefault(stage_id, []).append(
+            When(order_manufacturer_id=manufacturer_id, then=Value(now - dt.timedelta(days=days))))
+    whens = []
+    for stage_id in thresholds.stage_ids:
+        across = Value(now - dt.timedelta(days=thresholds.days(stage_id, None)))
+        cutoff = Case(*own[stage_id], default=across, output_field=DateTimeField()) if stage_id in own else across
+        whens.append(When(current_stage_id=stage_id, then=cutoff))
     if not whens:
         return Q(pk__in=[])
     cutoff = Case(*whens, default=None, output_field=DateTimeField())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from board.selectors.filters import BoardOptions
 from board.selectors.swatches import colour_swatch
@@ -211,7 +212,8 @@ class CardContext:
         self.thresholds = thresholds
 
 
-def card_of(item: LineItem, ctx: CardContext) -> Card:
+def card_of(item, ctx: CardContext) -> Card:
+    """The card of `item` (a LineItem with its order loaded, or a card_rows row)."""
     order = item.order
     started = item.current_stage_started_at
     threshold = ctx.thresholds.threshold(item.current_stage_id, order.manufacturer_id)
@@ -252,12 +254,26 @@ def card_of(item: LineItem, ctx: CardContext) -> Card:
     )
 
 
+def card_rows(ids: list[int]) -> list[SimpleNamespace]:
+    """The CARD_FIELDS of line items `ids` as plain rows, `.order` an object of the order's fields: what
+    card_of and the rules read, without building two models per card (a third of the cards' cost)."""
+    names = [name.removeprefix("order__") for name in CARD_FIELDS]
+    in_order = [name.startswith("order__") for name in CARD_FIELDS]
+    items = []
+    for row in LineItem.objects.filter(id__in=ids).values_list(*CARD_FIELDS):
+        item, order = SimpleNamespace(), SimpleNamespace()
+        for name, of_order, value in zip(names, in_order, row, strict=True):
+            setattr(order if of_order else item, name, value)
+        item.order = order
+        items.append(item)
+    return items
+
+
 def cards_by_ids(ids: list[int], ctx: CardContext) -> list[Card]:
     """The cards of `ids` (any order), with the customer units waiting on each: two queries."""
     if not ids:
         return []
-    items = LineItem.objects.filter(id__in=ids).select_related("order").only(*CARD_FIELDS)
-    cards = [card_of(item, ctx) for item in items]
+    cards = [card_of(item, ctx) for item in card_rows(ids)]
     waiting = waiting_units_by_line_item(organisation=ctx.organisation, line_item_ids=[c.id for c in cards])
     for card in cards:
         card.waiting_units = waiting.get(card.id, 0)
