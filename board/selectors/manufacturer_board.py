@@ -33,6 +33,7 @@ from board.selectors.filters import (
     order_filters_q,
 )
 from board.selectors.ranges import RangeUnion
+from board.selectors.rollup import rollup_maker_counts
 from integrations.numbers import ascii_int
 from production.colours import NEUTRAL, text_colour_for
 from production.models import DeliveryStatus, LineItem, OrderStatus, ProductionOrder, Stage
@@ -151,6 +152,9 @@ def manufacturer_board(
     items = line_items_filtered(organisation=organisation, filters=filters, now=now, thresholds=thresholds)
 
     def counts():
+        rolled = rollup_maker_counts(organisation=organisation, filters=filters, version=version)
+        if rolled is not None:
+            return rolled
         return list(
             items.order_by().values_list("order_manufacturer_id").annotate(
                 orders=Count("order_id", distinct=True), n=Count("id"), u=Sum("units")

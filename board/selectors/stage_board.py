@@ -33,6 +33,7 @@ from board.selectors.cards import (
 )
 from board.selectors.filters import BoardFilters, BoardOptions, line_items_filtered
 from board.selectors.ranges import RangeUnion
+from board.selectors.rollup import rollup_cell_counts
 from production.colours import text_colour_for
 from production.models import StageStatus
 from production.rules import StuckThreshold, organisation_today, stuck_thresholds
@@ -141,12 +142,18 @@ def _lane_value(swimlane: str, key: str) -> int | None:
 
 
 def _cell_counts(*, organisation, items: QuerySet, filters: BoardFilters, lane_field: str | None, version: int,
-                 today: dt.date, thresholds: dict | None) -> dict:
-    """{(lane value, current stage id, stage status): (cards, units)}: ONE grouped aggregate query.
-
-    Grouped in the order of the board index, so the database streams it instead of sorting."""
+                 today: dt.date, thresholds: dict | None, rollup: bool = True) -> dict:
+    """{(lane value, current stage id, stage status): (cards, units)}: from the board's rollup when it
+    holds them (facet filters only, current version: board.selectors.rollup), else ONE grouped aggregate
+    query over `items`, grouped in the order of the board index, so the database streams it instead of
+    sorting. `rollup` False: `items` are not exactly the line items `filters` select."""
 
     def compute():
+        if rollup:
+            rolled = rollup_cell_counts(organisation=organisation, filters=filters, lane_field=lane_field,
+                                        version=version)
+            if rolled is not None:
+                return rolled
         group = ([lane_field] if lane_field else []) + ["current_stage_id", "stage_status"]
         counts = {}
         for row in items.order_by().values(*group).annotate(n=Count("id"), u=Sum("units")):
@@ -191,13 +198,14 @@ def board_columns(
     Also returns {(lane value, column key): {stage status: cards, "units": units}}.
     """
     now = now or timezone.now()
-    if items is None:
+    own_items = items is None
+    if own_items:
         items = line_items_filtered(organisation=organisation, filters=filters, now=now, thresholds=thresholds)
     if version is None:
         version = board_version(organisation=organisation)
     counts = _cell_counts(
         organisation=organisation, items=items, filters=filters, lane_field=lane_field, version=version,
-        today=organisation_today(organisation=organisation, now=now), thresholds=thresholds,
+        today=organisation_today(organisation=organisation, now=now), thresholds=thresholds, rollup=own_items,
     )
     return _columns_and_cells(counts, options)
 
