@@ -46,6 +46,7 @@ MODULES = [
     "tests/accounts/test_token_refresh.py",
     "tests/production/test_history.py",
     "tests/board/test_as_of.py",
+    "tests/board/test_rollup.py",
     "tests/analytics/test_figures.py",
     "tests/analytics/test_pages.py",
     "tests/analytics/test_queries.py",

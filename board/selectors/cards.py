@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from types import SimpleNamespace
 
 from board.selectors.filters import BoardOptions
@@ -122,12 +123,12 @@ class Card:
     def stage_done(self) -> bool:
         return self.stage_status == StageStatus.COMPLETED
 
-    # Labels formatted here with strftime: the template `date` filter costs more than the card.
-    @property
+    # Labels formatted here with strftime (the template `date` filter costs more than the card), each once.
+    @cached_property
     def started_label(self) -> str:
         return self.started_at.strftime("%-d %b %Y") if self.started_at else ""
 
-    @property
+    @cached_property
     def expected_label(self) -> str:
         return day_label(self.expected_date)
 
@@ -135,7 +136,7 @@ class Card:
     def stage_name(self) -> str:
         return self.stage.name if self.stage else ""
 
-    @property
+    @cached_property
     def usual_label(self) -> str:
         """'usual 5–9 d at Bolide' (the factory's own figures) or 'usual 5–9 d' (the stage at every factory)."""
         span = usual_range(self.usual)
@@ -144,7 +145,7 @@ class Card:
         at = f" at {self.manufacturer}" if self.usual.source == MANUFACTURER and self.manufacturer else ""
         return f"usual {span}{at}"
 
-    @property
+    @cached_property
     def usual_title(self) -> str:
         if not self.usual_label:
             return ""
