@@ -55,3 +55,34 @@ def test_the_pagers_htmx_attributes_are_set_once_on_the_nav_and_links_keep_their
     assert html.count("hx-") == 3
     plain = render_to_string("_pager.html", {"previous_url": "/a/?offset=0", "back_url": "/b/", "back_label": "Back"})
     assert "hx-" not in plain and 'href="/a/?offset=0"' in plain and ">Back</a>" in plain
+
+
+JINJA = Path(__file__).resolve().parent.parent / "board" / "jinja2"
+
+
+def test_the_boards_jinja2_cards_put_colours_in_a_style_only_through_the_colour_helper():
+    # A value in a style attribute is a validated colour (stage_colour filter, or the card's swatch from
+    # board.selectors.swatches.colour_swatch) or a number.
+    allowed = re.compile(r"\|stage_colour$|^card\.swatch$|^s\.percent$")
+    offenders = []
+    for path in JINJA.rglob("*.jinja"):
+        for style in re.findall(r'style="([^"]*)"', path.read_text()):
+            for expression in re.findall(r"\{\{\s*(.*?)\s*\}\}", style):
+                if not allowed.search(expression):
+                    offenders.append(f"{path.name}: {expression}")
+    assert offenders == []
+
+
+@pytest.mark.parametrize("colour", ["red", "url(//x)", 'x" onmouseover="alert(1)', "#12345", None, ""])
+def test_an_order_card_never_puts_a_colour_that_is_not_hex_in_a_style(colour):
+    from django.template import engines
+
+    from board.selectors.manufacturer_board import OrderCard, Segment
+
+    card = OrderCard(id=1, uphance_id=2, number="<b>1</b>", season="SS26", manufacturer="M", expected_date=None,
+                     late=None, days_late=0, items=1, units=3, segments=[Segment("Sewing <b>", colour, 3, 1, 100.0)],
+                     least_advanced="Sewing <b>", least_advanced_colour=colour, status="Confirmed", delivery_status="")
+    html = engines["jinja2"].get_template("board/order_cards.jinja").template.render(
+        cards=[card], order_url="/orders/", line_item_url="/line-items/", focus_new=False)
+    assert re.findall(r'background: ?([^;"]+)', html) == ["#9ca3af", "#9ca3af"]
+    assert "<b>" not in html
