@@ -37,9 +37,10 @@ def board_rollup_rebuild(*, organisation) -> RollupBuilt:
         open_items = LineItem.objects.filter(organisation=organisation, is_open=True).order_by()
         cells = [
             BoardCount(organisation=organisation, manufacturer_id=maker, season_id=season, warehouse_id=warehouse,
-                       stage_id=stage, stage_status=status, line_items=n, units=u or 0)
-            for maker, season, warehouse, stage, status, n, u in open_items.values_list(
-                "order_manufacturer_id", "order_season_id", "warehouse_id", "current_stage_id", "stage_status"
+                       stage_id=stage, stage_status=status, forecast_state=forecast, line_items=n, units=u or 0)
+            for maker, season, warehouse, stage, status, forecast, n, u in open_items.values_list(
+                "order_manufacturer_id", "order_season_id", "warehouse_id", "current_stage_id", "stage_status",
+                "forecast_state",
             ).annotate(n=Count("id"), u=Sum("units"))
         ]
         orders = [

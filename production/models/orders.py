@@ -180,6 +180,8 @@ class ProductionOrder(OrgScoped):
             models.Index(fields=["organisation", "manufacturer"]),
             models.Index(fields=["organisation", "season"]),
             models.Index(fields=["organisation", "due_date"]),
+            # The home page's count of the orders Uphance still returns (order_present_q), read from the index alone.
+            models.Index(fields=["organisation", "removed_at"], name="production_order_present"),
             # The manufacturer board: each factory's open orders, most urgent first (the expected date, as
             # production.rules.expected_date_expression spells it, then the Uphance id).
             models.Index(
@@ -338,7 +340,14 @@ class StagePeriod(OrgScoped):
         constraints = [
             models.UniqueConstraint(fields=["line_item", "sequence"], name="stage_period_sequence")
         ]
-        indexes = [models.Index(fields=["organisation", "stage", "is_current"])]
+        indexes = [
+            models.Index(fields=["organisation", "stage", "is_current"]),
+            # A line item's periods, scoped to the organisation as every read is: without statistics SQLite
+            # takes the organisation's own index for `organisation = ? AND line_item IN (…)` (it guesses ten
+            # rows an equality) and reads every period of the organisation (378 ms for an order at 80,000
+            # orders); with the organisation first here it reads the line items' periods only.
+            models.Index(fields=["organisation", "line_item", "sequence"], name="stage_period_line_item"),
+        ]
 
     def __str__(self):
         return f"{self.stage} ({self.status})"

@@ -12,12 +12,19 @@ from django.utils import timezone
 from board.models import BoardCount, BoardRollup
 from board.selectors.cache import board_version
 from board.selectors.filters import BoardFilters, board_options, line_items_filtered
+from board.selectors.home import organisation_overview
 from board.selectors.manufacturer_board import manufacturer_board
-from board.selectors.rollup import rollup_cell_counts, rollup_maker_counts, rollup_serves
+from board.selectors.rollup import (
+    rollup_cell_counts,
+    rollup_maker_counts,
+    rollup_overview,
+    rollup_serves,
+)
 from board.selectors.stage_board import _cell_counts, stage_board
 from board.services import board_rollup_rebuild
 from production.bench_data import bench_organisation_build
-from production.models import Manufacturer, Season, Stage, Warehouse
+from production.forecasts.services import forecasts_recompute
+from production.models import LineItem, Manufacturer, Season, Stage, Warehouse
 from production.sync.engine import sync_run as production_sync
 from production.sync.models import SyncRun
 from tests.support.sandbox import sandbox_client
@@ -29,6 +36,7 @@ CLOCK = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 @pytest.fixture
 def big(clear_cache):
     organisation, _facts = bench_organisation_build(orders=80, seed=3, name="Rollup")
+    forecasts_recompute(organisation=organisation)  # forecast states for the forecast facet
     return organisation
 
 
@@ -45,6 +53,9 @@ def _facet_filters(organisation):
                            seasons=(seasons[0],))
         yield BoardFilters(swimlane=swimlane, stage_status=status, warehouses=(houses[0],), stages=tuple(stages))
     yield BoardFilters(manufacturers=(makers[2],), seasons=tuple(seasons), warehouses=tuple(houses))
+    for forecast in ("predicted_late", "at_risk"):
+        yield BoardFilters(forecast=forecast)
+        yield BoardFilters(forecast=forecast, swimlane="season", stage_status="pending", manufacturers=tuple(makers))
 
 
 def _live_cells(organisation, filters, lane_field, version):
@@ -83,13 +94,24 @@ def test_the_manufacturer_boards_counts_from_the_rollup_are_its_own(big):
         assert [(c.key, c.orders, c.items, c.units) for c in from_rollup.columns] == [
             (c.key, c.orders, c.items, c.units) for c in live.columns]
     # A line-item facet: orders do not add up over it, so the board counts its line items.
-    assert rollup_maker_counts(organisation=big, filters=BoardFilters(group="manufacturer", stage_status="in_progress"),
-                               version=version) is None
+    for filters in (BoardFilters(group="manufacturer", stage_status="in_progress"),
+                    BoardFilters(group="manufacturer", forecast="predicted_late")):
+        assert rollup_maker_counts(organisation=big, filters=filters, version=version) is None
+
+
+def test_the_home_pages_figures_from_the_rollup_are_the_ones_counted_from_the_line_items(big):
+    live = organisation_overview(organisation=big)
+    board_rollup_rebuild(organisation=big)
+    assert rollup_overview(organisation=big, version=board_version(organisation=big)) is not None
+    rolled = organisation_overview(organisation=big)
+    assert rolled == live
+    assert live["line_items"] == LineItem.objects.filter(organisation=big, is_open=True).count() > 0
+    assert live["predicted_late"] > 0
 
 
 @pytest.mark.parametrize("filters", [
     BoardFilters(q="sweater"), BoardFilters(late=True), BoardFilters(stuck=True), BoardFilters(waiting=True),
-    BoardFilters(at_risk=True), BoardFilters(forecast="predicted_late"), BoardFilters(slipped=True),
+    BoardFilters(at_risk=True), BoardFilters(slipped=True),
     BoardFilters(order_status="any"), BoardFilters(delivery_status="receiving"),
 ])
 def test_filters_beyond_the_facets_are_never_read_from_the_rollup(big, filters):
