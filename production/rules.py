@@ -13,7 +13,7 @@ import math
 import zoneinfo
 from dataclasses import dataclass
 
-from django.db.models import Case, DateTimeField, Q, Value, When
+from django.db.models import DateTimeField, Expression, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -258,26 +258,61 @@ def stuck_thresholds(*, organisation, stages=None, version=None) -> StuckThresho
     return StuckThresholds(book, manager, tuple(s.id for s in stages))
 
 
-def stuck_q(*, thresholds: StuckThresholds, now: dt.datetime) -> Q:
-    """Line items stuck at `now` (of LineItem): each row's cut-off by its stage, then by its manufacturer.
+class StuckCutoff(Expression):
+    """A line item's stuck cut-off (now minus its threshold) by its stage, then its manufacturer, as SQL:
+    CASE stage WHEN … THEN (CASE manufacturer WHEN … THEN … ELSE the stage's END) … END.
 
-    One CASE per stage on the line item's own copy of its order's manufacturer (production.order_copy:
-    no join to orders): a row compares its stage against the stages, then its manufacturer against that
-    stage's own pairs only, not against every stage × manufacturer pair.
+    One expression over two columns (the line item's stage and its copy of the order's manufacturer,
+    production.order_copy: no join), its cut-offs parameters: resolving it is two column lookups where a
+    Case of When(Q) clauses resolved a filter per stage × manufacturer (~20 ms a board with a hundred).
     """
-    own: dict[int, list[When]] = {}
+
+    output_field = DateTimeField()
+
+    def __init__(self, *, across: dict[int, dt.datetime], own: dict[int, dict[int, dt.datetime]],
+                 stage=None, maker=None):
+        super().__init__(output_field=DateTimeField())
+        self.across, self.own = across, own
+        self.stage = stage if stage is not None else F("current_stage_id")
+        self.maker = maker if maker is not None else F("order_manufacturer_id")
+
+    def get_source_expressions(self):
+        return [self.stage, self.maker]
+
+    def set_source_expressions(self, exprs):
+        self.stage, self.maker = exprs
+
+    def as_sql(self, compiler, connection, **extra):
+        stage_sql, stage_params = compiler.compile(self.stage)
+        maker_sql, maker_params = compiler.compile(self.maker)
+        field = self.output_field
+        sql, params = ["CASE"], []
+        for stage_id, across in self.across.items():
+            cut = field.get_db_prep_value(across, connection)
+            pairs = self.own.get(stage_id)
+            if not pairs:
+                sql.append(f"WHEN {stage_sql} = %s THEN %s")
+                params += [*stage_params, stage_id, cut]
+                continue
+            whens = " ".join(f"WHEN {maker_sql} = %s THEN %s" for _ in pairs)
+            sql.append(f"WHEN {stage_sql} = %s THEN (CASE {whens} ELSE %s END)")
+            params += [*stage_params, stage_id]
+            for maker_id, cutoff in pairs.items():
+                params += [*maker_params, maker_id, field.get_db_prep_value(cutoff, connection)]
+            params.append(cut)
+        sql.append("ELSE NULL END")
+        return "(" + " ".join(sql) + ")", params
+
+
+def stuck_q(*, thresholds: StuckThresholds, now: dt.datetime) -> Q:
+    """Line items stuck at `now` (of LineItem): in progress, started before their cut-off (StuckCutoff)."""
+    own: dict[int, dict[int, dt.datetime]] = {}
     for stage_id, manufacturer_id, days in thresholds.own_pairs():
-        own.setdefault(stage_id, []).append(
-            When(order_manufacturer_id=manufacturer_id, then=Value(now - dt.timedelta(days=days))))
-    whens = []
-    for stage_id in thresholds.stage_ids:
-        across = Value(now - dt.timedelta(days=thresholds.days(stage_id, None)))
-        cutoff = Case(*own[stage_id], default=across, output_field=DateTimeField()) if stage_id in own else across
-        whens.append(When(current_stage_id=stage_id, then=cutoff))
-    if not whens:
+        own.setdefault(stage_id, {})[manufacturer_id] = now - dt.timedelta(days=days)
+    across = {stage_id: now - dt.timedelta(days=thresholds.days(stage_id, None)) for stage_id in thresholds.stage_ids}
+    if not across:
         return Q(pk__in=[])
-    cutoff = Case(*whens, default=None, output_field=DateTimeField())
-    return Q(stage_status=StageStatus.IN_PROGRESS, current_stage_started_at__lt=cutoff)
+    return Q(stage_status=StageStatus.IN_PROGRESS, current_stage_started_at__lt=StuckCutoff(across=across, own=own))
 
 
 def is_stuck(*, stage_status: str, started_at: dt.datetime | None, threshold: StuckThreshold | None,
