@@ -26,7 +26,7 @@ class SavedView(models.Model):
 # --- the board's counts, rolled up after each sync (board.selectors.rollup, board.services) -------------
 # The board's counts are over every open line item: at 80,000 orders a grouped count reads 300,000 index
 # entries. Their facets (manufacturer, season, warehouse, stage, stage status) have few values, so the
-# counts per combination of them (and of the forecast state) are a few thousand rows however large the catalogue grows; a board
+# counts per combination of them are a few thousand rows however large the catalogue grows; a board
 # whose filters are only those facets sums these rows instead. Rebuilt whole after every sync that
 # changed data and every forecast recompute (board.receivers), stamped with the board's data version
 # (board.selectors.cache.board_version); a board reads them only when the stamp is the current version,
@@ -43,8 +43,9 @@ class BoardRollup(models.Model):
 
 
 class BoardCount(models.Model):
-    """Open line items (and their units) of one manufacturer × season × warehouse × stage × stage status ×
-    forecast state.
+    """Open line items (and their units) of one manufacturer × season × warehouse × stage × stage status,
+    twice: once over every forecast state (forecast_state NULL: what every board without a forecast filter
+    sums) and once per forecast state (the forecast filter, the home page's predicted late).
 
     Plain ids, not foreign keys: the rows are replaced wholesale, and a deleted stage or factory only
     has to stop matching."""
@@ -55,12 +56,15 @@ class BoardCount(models.Model):
     warehouse_id = models.BigIntegerField(null=True)
     stage_id = models.BigIntegerField(null=True)
     stage_status = models.CharField(max_length=16)
-    forecast_state = models.CharField(max_length=16, blank=True)
+    # NULL: the row counts every forecast state; "" (nothing to forecast) is a state of its own.
+    forecast_state = models.CharField(max_length=16, null=True, blank=True)
     line_items = models.IntegerField()
     units = models.BigIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["organisation", "manufacturer_id", "season_id"])]
+        # Covering, in the stage board's grouping order (manufacturer lanes): its sum reads the index alone.
+        indexes = [models.Index(fields=["organisation", "forecast_state", "manufacturer_id", "stage_id", "stage_status",
+                                        "season_id", "warehouse_id", "line_items", "units"], name="board_count_read")]
 
 
 class BoardOrderCount(models.Model):

@@ -35,13 +35,15 @@ def board_rollup_rebuild(*, organisation) -> RollupBuilt:
     with transaction.atomic():
         version = board_version(organisation=organisation)
         open_items = LineItem.objects.filter(organisation=organisation, is_open=True).order_by()
+        facets = ("order_manufacturer_id", "order_season_id", "warehouse_id", "current_stage_id", "stage_status")
         cells = [
             BoardCount(organisation=organisation, manufacturer_id=maker, season_id=season, warehouse_id=warehouse,
                        stage_id=stage, stage_status=status, forecast_state=forecast, line_items=n, units=u or 0)
-            for maker, season, warehouse, stage, status, forecast, n, u in open_items.values_list(
-                "order_manufacturer_id", "order_season_id", "warehouse_id", "current_stage_id", "stage_status",
-                "forecast_state",
+            for by_forecast in (False, True)
+            for maker, season, warehouse, stage, status, *forecast_n_u in open_items.values_list(
+                *facets, *(["forecast_state"] if by_forecast else [])
             ).annotate(n=Count("id"), u=Sum("units"))
+            for forecast, n, u in [forecast_n_u if by_forecast else [None, *forecast_n_u]]
         ]
         orders = [
             BoardOrderCount(organisation=organisation, manufacturer_id=maker, season_id=season, orders=n)

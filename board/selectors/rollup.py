@@ -41,9 +41,12 @@ def _facets_q(filters: BoardFilters, *, items: bool = True) -> Q:
             q &= Q(stage_status__in=[StageStatus.NOT_STARTED, StageStatus.IN_PROGRESS])
         elif filters.stage_status:
             q &= Q(stage_status=filters.stage_status)
-        if filters.forecast:
-            q &= Q(forecast_state=filters.forecast)
     return q
+
+
+def _forecast_q(filters: BoardFilters) -> Q:
+    """BoardCount's rows over every forecast state, or those of the one the filter asks for."""
+    return Q(forecast_state=filters.forecast) if filters.forecast else Q(forecast_state__isnull=True)
 
 
 def _current(*, organisation, version: str) -> bool:
@@ -58,7 +61,7 @@ def rollup_cell_counts(*, organisation, filters: BoardFilters, lane_field: str |
         return None
     lane = ROLLUP_FIELDS.get(lane_field) if lane_field else None
     group = ([lane] if lane else []) + ["stage_id", "stage_status"]
-    rows = (BoardCount.objects.filter(_facets_q(filters), organisation=organisation).order_by()
+    rows = (BoardCount.objects.filter(_facets_q(filters), _forecast_q(filters), organisation=organisation).order_by()
             .values_list(*group).annotate(n=Sum("line_items"), u=Sum("units")))
     counts = {}
     for row in rows:
@@ -77,7 +80,7 @@ def rollup_maker_counts(*, organisation, filters: BoardFilters, version: str) ->
     where = _facets_q(filters, items=False)
     orders = dict(BoardOrderCount.objects.filter(where, organisation=organisation).order_by()
                   .values_list("manufacturer_id").annotate(n=Sum("orders")))
-    items = (BoardCount.objects.filter(where, organisation=organisation).order_by()
+    items = (BoardCount.objects.filter(where, _forecast_q(filters), organisation=organisation).order_by()
              .values_list("manufacturer_id").annotate(n=Sum("line_items"), u=Sum("units")))
     return [(maker_id, orders.get(maker_id, 0), n, u or 0) for maker_id, n, u in items]
 
@@ -87,7 +90,8 @@ def rollup_overview(*, organisation, version: str) -> dict | None:
     rollup is not of `version`. Three queries."""
     if not _current(organisation=organisation, version=version):
         return None
-    totals = BoardCount.objects.filter(organisation=organisation).aggregate(n=Sum("line_items"), u=Sum("units"))
+    totals = BoardCount.objects.filter(organisation=organisation, forecast_state__isnull=True).aggregate(
+        n=Sum("line_items"), u=Sum("units"))
     late = BoardCount.objects.filter(organisation=organisation, forecast_state=ForecastState.PREDICTED_LATE).aggregate(
         n=Sum("line_items"))
     return {"line_items": totals["n"] or 0, "units": totals["u"] or 0, "predicted_late": late["n"] or 0}
