@@ -47,6 +47,7 @@ MODULES = [
     "tests/production/test_history.py",
     "tests/board/test_as_of.py",
     "tests/board/test_rollup.py",
+    "tests/board/test_stuck_cells.py",
     "tests/analytics/test_figures.py",
     "tests/analytics/test_pages.py",
     "tests/analytics/test_queries.py",

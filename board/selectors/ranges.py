@@ -9,11 +9,14 @@ list of the ranges' values.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import DateTimeField, QuerySet
 
 PARTS_PER_STATEMENT = 400  # SQLite takes at most 500 terms in one compound SELECT
 _INT_STAND_IN = -917_000_000  # never an id
+_DATETIME = DateTimeField()
 
 
 class RangeUnion:
@@ -22,16 +25,18 @@ class RangeUnion:
         self.ranges: dict = {}  # shape key -> the values of each of its ranges
         self.db: str | None = None
 
-    def add(self, kind: str, queryset: QuerySet, *, values: dict, offset: int = 0, limit: int) -> None:
+    def add(self, kind: str, queryset: QuerySet, *, values: dict, offset: int = 0, limit: int | None) -> None:
         """Rows [offset, offset + limit) of `queryset` (ordered; its first column is the id) where each field of
-        `values` is its value (None: IS NULL). `kind` names the queryset: one compiled shape per kind."""
+        `values` is its value (None: IS NULL). `kind` names the queryset: one compiled shape per kind.
+        `limit` None: every row (an aggregate per range, say)."""
         nulls = tuple(sorted(name for name, value in values.items() if value is None))
         key = (kind, nulls, offset, limit)
         if key not in self.shapes:
             self.shapes[key] = _compile(queryset, values=values, offset=offset, limit=limit)
             self.ranges[key] = []
             self.db = queryset.db
-        self.ranges[key].append([values[name] for _position, name in self.shapes[key][2]])
+        connection = connections[self.db]
+        self.ranges[key].append([range_value(values[name], connection) for _position, name in self.shapes[key][2]])
 
     def ids(self) -> list[int]:
         """Every range's ids (in no particular order): one statement."""
@@ -52,18 +57,39 @@ class RangeUnion:
         return out
 
 
+def _stand_in(i: int, value, connection):
+    """(what the query is given, what its compiled params then hold) for the i-th value's stand-in."""
+    if isinstance(value, dt.datetime):  # an upper bound (a field "…__lt"): the driver's form of an odd instant
+        given = dt.datetime(1000 + i, 1, 1, tzinfo=dt.UTC)
+        return given, _DATETIME.get_db_prep_value(given, connection)
+    given = _INT_STAND_IN - i if isinstance(value, int) else f"\x00stand-in-{i}"
+    return given, given
+
+
+def range_value(value, connection):
+    """A range's value as its compiled query takes it (a datetime as the driver's form, else itself)."""
+    return _DATETIME.get_db_prep_value(value, connection) if isinstance(value, dt.datetime) else value
+
+
 def _compile(queryset: QuerySet, *, values: dict, offset: int, limit: int) -> tuple[str, list, list]:
-    """(SQL, params, [(param position, field)]): the shape's query with a stand-in param for each value."""
+    """(SQL, params, [(param position, field)]): the shape's query with a stand-in param for each value.
+
+    A value's key is a field (equal to it; None: IS NULL) or a field with a lookup ("started_at__lt")."""
     stand_ins, lookups = {}, {}
+    connection = connections[queryset.db]
     for i, (name, value) in enumerate(sorted(values.items())):
         if value is None:
             lookups[f"{name}__isnull"] = True
             continue
-        stand_in = _INT_STAND_IN - i if isinstance(value, int) else f"\x00stand-in-{i}"
-        stand_ins[stand_in] = name
-        lookups[name] = stand_in
-    sql, params = queryset.filter(**lookups)[offset : offset + limit].query.get_compiler(using=queryset.db).as_sql()
-    slots = [(position, stand_ins[p]) for position, p in enumerate(params) if type(p) in (int, str) and p in stand_ins]
+        given, compiled = _stand_in(i, value, connection)
+        stand_ins[compiled] = name
+        lookups[name] = given
+    shaped = queryset.filter(**lookups)
+    if limit is not None:
+        shaped = shaped[offset : offset + limit]
+    sql, params = shaped.query.get_compiler(using=queryset.db).as_sql()
+    slots = [(position, stand_ins[p]) for position, p in enumerate(params)
+             if type(p) in (int, str, dt.datetime) and p in stand_ins]
     if len(slots) != len(stand_ins):
         raise AssertionError(f"stand-ins not found in the compiled range query: {sql}")
     return sql, list(params), slots

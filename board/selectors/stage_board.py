@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum, Window
@@ -35,7 +35,7 @@ from board.selectors.filters import BoardFilters, BoardOptions, line_items_filte
 from board.selectors.ranges import RangeUnion
 from board.selectors.rollup import rollup_cell_counts
 from production.colours import text_colour_for
-from production.models import StageStatus
+from production.models import Manufacturer, StageStatus
 from production.rules import StuckThreshold, organisation_today, stuck_thresholds
 
 FIRST_SLICE = 15  # cards in a column when there are no swimlanes
@@ -141,12 +141,43 @@ def _lane_value(swimlane: str, key: str) -> int | None:
     return None if raw == "none" else int(raw)
 
 
+def _stuck_counts(unstuck: QuerySet, *, group: list[str], cutoffs: list[tuple]) -> dict:
+    """The stuck filter's counts: for every (manufacturer, stage, cut-off) the in-progress line items of
+    `unstuck` (the filters but stuck) that started before it, grouped by `group`: each an index range of
+    the stuck ones only, all in ONE statement (production.rules.stuck_q reads every in-progress row)."""
+    ranges = RangeUnion()
+    shape = unstuck.order_by().values_list(*group).annotate(n=Count("id"), u=Sum("units"))
+    for maker_id, stage_id, cutoff in cutoffs:
+        ranges.add("stuck", shape, limit=None, values={
+            "order_manufacturer_id": maker_id, "current_stage_id": stage_id,
+            "stage_status": StageStatus.IN_PROGRESS, "current_stage_started_at__lt": cutoff,
+        })
+    counts: dict = {}
+    for *key, n, u in ranges.rows():
+        lane, stage_id, status = key if len(key) == 3 else (None, *key)
+        was = counts.get((lane, stage_id, status), (0, 0))
+        counts[(lane, stage_id, status)] = (was[0] + n, was[1] + (u or 0))
+    return counts
+
+
+def _stuck_cutoffs(*, organisation, filters: BoardFilters, thresholds, now: dt.datetime) -> list[tuple]:
+    """(manufacturer id or None, stage id, cut-off) of every manufacturer the filters allow × stage."""
+    makers = list(filters.manufacturers) or [
+        *Manufacturer.objects.filter(organisation=organisation).values_list("id", flat=True), None]
+    return [
+        (maker_id, stage_id, now - dt.timedelta(days=days))
+        for maker_id in makers for stage_id in thresholds.stage_ids
+        if (days := thresholds.days(stage_id, maker_id)) is not None
+    ]
+
+
 def _cell_counts(*, organisation, items: QuerySet, filters: BoardFilters, lane_field: str | None, version: int,
-                 today: dt.date, thresholds: dict | None, rollup: bool = True) -> dict:
+                 today: dt.date, thresholds: dict | None, rollup: bool = True, now: dt.datetime | None = None) -> dict:
     """{(lane value, current stage id, stage status): (cards, units)}: from the board's rollup when it
     holds them (facet filters only, current version: board.selectors.rollup), else ONE grouped aggregate
     query over `items`, grouped in the order of the board index, so the database streams it instead of
-    sorting. `rollup` False: `items` are not exactly the line items `filters` select."""
+    sorting; the stuck filter by ranges of the stuck line items (_stuck_counts; with `now`). `rollup`
+    False: `items` are not exactly the line items `filters` select."""
 
     def compute():
         if rollup:
@@ -155,6 +186,10 @@ def _cell_counts(*, organisation, items: QuerySet, filters: BoardFilters, lane_f
             if rolled is not None:
                 return rolled
         group = ([lane_field] if lane_field else []) + ["current_stage_id", "stage_status"]
+        if rollup and filters.stuck and now is not None and thresholds is not None:
+            unstuck = line_items_filtered(organisation=organisation, filters=replace(filters, stuck=False), now=now)
+            return _stuck_counts(unstuck, group=group, cutoffs=_stuck_cutoffs(
+                organisation=organisation, filters=filters, thresholds=thresholds, now=now))
         counts = {}
         for row in items.order_by().values(*group).annotate(n=Count("id"), u=Sum("units")):
             lane = row[lane_field] if lane_field else None
@@ -212,8 +247,14 @@ def board_columns(
 
 # --- the first cards of many cells: ranges of the board index ------------------------------------
 
-def _cell_ranges(items: QuerySet, lane_field: str | None) -> tuple[RangeUnion, Callable[..., None]]:
-    """A RangeUnion and how to add one (lane, stage, status) range of `items` to it, in card order."""
+def _cell_ranges(items: QuerySet, lane_field: str | None,
+                 stuck_cutoff: Callable[[int, int], dt.datetime | None] | None = None,
+                 ) -> tuple[RangeUnion, Callable[..., None]]:
+    """A RangeUnion and how to add one (lane, stage, status) range of `items` to it, in card order.
+
+    `stuck_cutoff(stage, manufacturer)`: `items` are the stuck filter's without it, and each range (a
+    manufacturer lane's cell: both fixed) ends at that cut-off, a bound of the index range instead of
+    the stuck CASE on every row (which SQLite evaluated four times slower inside one UNION ALL)."""
     ranges = RangeUnion()
     ordered = items.order_by("current_stage_started_at", "id").values_list("id")
 
@@ -221,6 +262,11 @@ def _cell_ranges(items: QuerySet, lane_field: str | None) -> tuple[RangeUnion, C
         values = {"current_stage_id": stage_id, "stage_status": status}
         if lane_field:
             values[lane_field] = lane
+        if stuck_cutoff is not None:
+            cutoff = stuck_cutoff(stage_id, lane)
+            if cutoff is None or status != StageStatus.IN_PROGRESS:
+                return  # nothing in this cell is stuck
+            values["current_stage_started_at__lt"] = cutoff
         ranges.add("cell", ordered, values=values, offset=offset, limit=limit)
 
     return ranges, add
@@ -261,7 +307,7 @@ def stage_board(
     lane_field = _lane_field(filters.swimlane)
     today = organisation_today(organisation=organisation, now=now)
     counts = _cell_counts(organisation=organisation, items=items, filters=filters, lane_field=lane_field,
-                          version=version, today=today, thresholds=thresholds)
+                          version=version, today=today, thresholds=thresholds, now=now)
     columns, per_cell = _columns_and_cells(counts, options)
 
     # Lanes: every lane value with cards, by name ("none" last).
@@ -296,6 +342,13 @@ def stage_board(
         # Every (lane, stage, status) with cards is one range of the board index; a column's cards
         # are the first of its ranges (a stage's: in progress, then done; not started: every stage's).
         ranges, add = _cell_ranges(items, lane_field)
+        if filters.stuck and lane_field == "order_manufacturer_id":
+            def cutoff(stage_id, maker_id):
+                days = thresholds.days(stage_id, maker_id)
+                return None if days is None else now - dt.timedelta(days=days)
+
+            unstuck = line_items_filtered(organisation=organisation, filters=replace(filters, stuck=False), now=now)
+            ranges, add = _cell_ranges(unstuck, lane_field, stuck_cutoff=cutoff)
         shown = set(visible)
         for (lane, stage_id, status), (n, _units) in sorted(counts.items(), key=_group_order):
             if n and lane in shown:
