@@ -45,6 +45,9 @@ class StageCompletion(OrgScoped):
             # Durations grouped by stage, manufacturer and length, read in that order (no sort).
             models.Index(fields=["organisation", "click_through", "stage", "manufacturer", "tenths", "ended_on",
                                  "season", "warehouse"], name="stage_completion_length"),
+            # One manufacturer's completions in a window (its trends page): that manufacturer's range only.
+            models.Index(fields=["organisation", "manufacturer", "ended_on", "click_through", "stage", "tenths", "units",
+                                 "season", "warehouse"], name="stage_completion_maker"),
         ]
 
     @property
@@ -75,10 +78,17 @@ class ReceivedOrder(OrgScoped):
     received_on = models.DateField()
     expected_on = models.DateField(null=True, blank=True, help_text="In-warehouse date, else due date, now")
     original_on = models.DateField(null=True, blank=True, help_text="The same as Seamline first saw it")
+    # The figures the pages count, worked out once when the row is written (the pages group by them).
+    days_late = models.IntegerField(null=True, blank=True, help_text="received_on - expected_on (negative: early)")
+    days_late_original = models.IntegerField(null=True, blank=True, help_text="received_on - original_on")
+    slip_days = models.IntegerField(null=True, blank=True, help_text="expected_on - original_on (positive: later)")
 
     class Meta:
-        indexes = [models.Index(fields=["organisation", "received_on", "manufacturer", "season", "expected_on",
-                                        "original_on"], name="received_order_window")]
+        indexes = [
+            # Every read counts the POs received in a window per manufacturer (or per week of one): covering.
+            models.Index(fields=["organisation", "received_on", "manufacturer", "season", "days_late",
+                                 "days_late_original", "slip_days", "order"], name="received_order_figures"),
+        ]
 
 
 class ForecastOutcome(OrgScoped):

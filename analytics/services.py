@@ -172,7 +172,12 @@ def _flow_days(*, organisation, today: dt.date) -> int:
 
 # --- received orders ---------------------------------------------------------------------------
 
-_RECEIVED_FIELDS = ("organisation", "order", "manufacturer", "season", "received_on", "expected_on", "original_on")
+_RECEIVED_FIELDS = ("organisation", "order", "manufacturer", "season", "received_on", "expected_on", "original_on",
+                    "days_late", "days_late_original", "slip_days")
+
+
+def _days(later: dt.date | None, earlier: dt.date | None) -> int | None:
+    return None if later is None or earlier is None else (later - earlier).days
 
 
 def _received_orders(*, organisation, zone) -> int:
@@ -186,8 +191,10 @@ def _received_orders(*, organisation, zone) -> int:
         "original_in_warehouse_date",
     ).iterator(chunk_size=5000):
         expected = in_wh or due
-        rows.append((organisation.pk, pk, maker, season, local_day(received, zone), expected,
-                     original_in_wh or original_due or expected))
+        original = original_in_wh or original_due or expected
+        received_on = local_day(received, zone)
+        rows.append((organisation.pk, pk, maker, season, received_on, expected, original, _days(received_on, expected),
+                     _days(received_on, original), _days(expected, original)))
     return rows_insert(ReceivedOrder, _RECEIVED_FIELDS, rows)
 
 
