@@ -197,9 +197,12 @@ def _counts(spans: QuerySet, lane_field: str | None, *, day_q: Q | None = None, 
     return per_cell, moves
 
 
-def _counted_cells(*, organisation, filters: BoardFilters, day: dt.date) -> dict | None:
+def _counted_cells(*, organisation, filters: BoardFilters, day: dt.date,
+                   oldest: dict | None = None) -> dict | None:
     """The cells' counts from StageDay (the spans counted per day, stage, state and manufacturer)
-    when the filters need nothing else; None: count the spans themselves."""
+    when the filters need nothing else; None: count the spans themselves. `oldest` (a dict) is given
+    {(lane, column key, state): first day of the longest held span there} for a day up to the last
+    build: a cell's walk for its first cards starts on that day instead of at the oldest span."""
     if (filters.seasons or filters.warehouses or filters.q or filters.late or filters.stuck
             or filters.swimlane not in ("manufacturer", "none")):
         return None
@@ -218,10 +221,17 @@ def _counted_cells(*, organisation, filters: BoardFilters, day: dt.date) -> dict
         rows = rows.filter(state=filters.stage_status)
     by_maker = filters.swimlane == "manufacturer"
     per_cell: dict = defaultdict(dict)
-    for stage_id, state, maker, n, u in rows.values_list("stage_id", "state", "manufacturer_id", "line_items", "units"):
-        cell = per_cell[(maker if by_maker else None, _column_key(stage_id, state))]
+    bounded = oldest is not None and day <= build.built_on
+    for stage_id, state, maker, n, u, first in rows.values_list("stage_id", "state", "manufacturer_id", "line_items",
+                                                                "units", "oldest_first_day"):
+        lane, key = maker if by_maker else None, _column_key(stage_id, state)
+        cell = per_cell[(lane, key)]
         cell[state] = cell.get(state, 0) + n
         cell["units"] = cell.get("units", 0) + u
+        if bounded:
+            # Without lanes a cell is every manufacturer's: the earliest of their first days.
+            known = oldest.get((lane, key, state), dt.date.max)
+            oldest[(lane, key, state)] = None if first is None or known is None else min(known, first)
     return per_cell
 
 
@@ -243,7 +253,7 @@ def _arrived(*, organisation, filters: BoardFilters, options: BoardOptions, sinc
     maker_choices = [Q(manufacturer_id__in=makers)] + ([] if filters.manufacturers else [Q(manufacturer__isnull=True)])
     parts = [
         base.filter(stage_q, maker_q).order_by().values("stage_id", "state", "manufacturer_id").annotate(
-            n=Count("id"), u=Sum("units"))
+            n=Count("*"), u=Sum("units"))
         for stage_q in stage_choices for maker_q in maker_choices
     ]
     by_maker = filters.swimlane == "manufacturer"
@@ -284,10 +294,12 @@ def _columns(options: BoardOptions, per_cell: dict) -> list[Column]:
 
 
 def _cell_parts(spans: QuerySet, *, key: str, lane_q: Q, statuses: dict, offset: int, limit: int,
-                by_manufacturer: bool = True) -> list:
+                by_manufacturer: bool = True, oldest: dict | None = None) -> list:
     """Sliced id querysets giving cards [offset, offset + limit) of one cell, each ONE range of the
     span index walked in its order: in progress, then stage done; longest in the column first (per
-    manufacturer when the lanes are not manufacturers: the index walks them one after the other)."""
+    manufacturer when the lanes are not manufacturers: the index walks them one after the other).
+    `oldest`: {state: first day of the cell's longest held span}, where the walk can start (the spans
+    of the cell that began and ended before it are not read)."""
     # The index's own order, its leading columns named too: PostgreSQL then walks it for a cell whose
     # stage IS NULL (not started) instead of sorting the cell.
     order = ["stage_id", "state", "manufacturer_id", "first_day", "until", "line_item_id"]
@@ -306,6 +318,9 @@ def _cell_parts(spans: QuerySet, *, key: str, lane_q: Q, statuses: dict, offset:
             offset -= available
             continue
         take = min(limit, available - offset)
+        first = (oldest or {}).get(state)
+        if first is not None:
+            condition &= Q(first_day__gte=first)
         parts.append(spans.filter(condition, lane_q).order_by(*order).values_list("id")[
             offset : offset + take
         ])
@@ -378,7 +393,8 @@ def as_of_board(*, organisation, filters: BoardFilters, options: BoardOptions, d
     thresholds = stuck_thresholds(organisation=organisation, stages=options.stages)
     spans = spans_filtered(organisation=organisation, filters=filters, day=day, thresholds=thresholds)
     lane_field = _lane_field(filters.swimlane)
-    counted = _counted_cells(organisation=organisation, filters=filters, day=day)
+    oldest: dict = {}
+    counted = _counted_cells(organisation=organisation, filters=filters, day=day, oldest=oldest)
     if counted is not None and since not in (None, day):
         # Then and now from the daily counts; what arrived from the spans that began in between.
         then = _counted_cells(organisation=organisation, filters=filters, day=since)
@@ -419,8 +435,9 @@ def as_of_board(*, organisation, filters: BoardFilters, options: BoardOptions, d
             count = sum(n for state, n in cell.items() if state != "units")
             lane.cells.append(Cell(column=column, lane_key=key, count=count))
             if count:
+                bounds = {state: oldest.get((value, column.key, state)) for state in cell if state != "units"}
                 parts += _cell_parts(spans, key=column.key, lane_q=lane_condition, statuses=cell, offset=0,
-                                     limit=limit, by_manufacturer=filters.swimlane == "manufacturer")
+                                     limit=limit, by_manufacturer=filters.swimlane == "manufacturer", oldest=bounds)
         lanes.append(lane)
     cards = _cards(union_ids(parts), organisation=organisation, options=options, day=day, thresholds=thresholds,
                    by_manufacturer=filters.swimlane == "manufacturer")
