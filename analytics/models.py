@@ -71,6 +71,29 @@ class DurationWindow(OrgScoped):
                                         "periods"], name="duration_window_read")]
 
 
+class DurationSummary(OrgScoped):
+    """The same windows' durations summed up per stage, per manufacturer and over every factory: how
+    many, min, quartiles, p90 and max in days (what the scorecards and the stages page show), so those
+    pages read a row per stage and manufacturer instead of every length counted."""
+
+    window = models.PositiveSmallIntegerField()
+    last_day = models.DateField(help_text="The window's last day (the day of the build)")
+    stage = _copy(Stage)
+    every_factory = models.BooleanField(default=False, help_text="Every manufacturer's periods (else `manufacturer`'s)")
+    manufacturer = _copy(Manufacturer)
+    periods = models.IntegerField()
+    low = models.FloatField()
+    q1 = models.FloatField()
+    median = models.FloatField()
+    q3 = models.FloatField()
+    p90 = models.FloatField()
+    high = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "window", "last_day", "stage", "every_factory", "manufacturer"],
+                                name="duration_summary_read")]
+
+
 class ReceivedOrder(OrgScoped):
     order = models.OneToOneField("production.ProductionOrder", on_delete=models.CASCADE, related_name="+")
     manufacturer = _copy(Manufacturer)
