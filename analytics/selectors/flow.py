@@ -341,12 +341,13 @@ def wip_aging(*, organisation, filters: AnalyticsFilters, options, now: dt.datet
     stages = _stages(options, filters)
     usual = _stage_percentiles(organisation=organisation, stages=stages)
     counts = _open_counts(organisation=organisation, filters=filters, stages=stages)
-    walk = open_in_progress(organisation=organisation, filters=filters, stage_ids=[s.id for s in stages], joined=True)
     # The longest in each stage: walk the board index per stage, the open-order test joined per row
-    # (an IN list would be rebuilt by every part of the union).
+    # (an IN list would be rebuilt by every part of the union). One stage each: with the list of every
+    # stage as well PostgreSQL misjudged the rows and sorted the whole stage instead of walking it.
     # The dots' own columns come with the walk (the PO number is the line item's copy of it): one statement.
     parts = [
-        walk.filter(current_stage_id=s.id).order_by("current_stage_started_at", "id").values_list(
+        open_in_progress(organisation=organisation, filters=filters, stage_ids=[s.id], joined=True)
+        .order_by("current_stage_started_at", "id").values_list(
             "order_id", "uphance_id", "current_stage_id", "current_stage_started_at", "product_name", "colour",
             "order_number",
         )[:DOTS_PER_STAGE]
