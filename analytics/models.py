@@ -151,8 +151,13 @@ class FlowDay(OrgScoped):
     completed_units = models.IntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["organisation", "dimension", "key", "day", "stage", "line_items", "units",
-                                        "completed_line_items", "completed_units"], name="flow_day_read")]
+        indexes = [
+            models.Index(fields=["organisation", "dimension", "key", "day", "stage", "line_items", "units",
+                                 "completed_line_items", "completed_units"], name="flow_day_read"),
+            # One day of every manufacturer (the scorecards' units in progress): that day's rows only.
+            models.Index(fields=["organisation", "dimension", "day", "stage", "key", "line_items", "units"],
+                         name="flow_day_of_a_day"),
+        ]
 
 
 class AnalyticsBuild(models.Model):

@@ -211,8 +211,13 @@ def _in_progress(*, organisation, filters: AnalyticsFilters, today: dt.date, sta
                                           stage_id__in=stage_ids)
             if filters.manufacturers:
                 rows = rows.filter(key__in=filters.manufacturers)
-            return {maker: (n, u or 0) for maker, n, u in rows.order_by().values_list("key").annotate(
-                n=Sum("line_items"), u=Sum("units"))}
+            # That day's few rows (a stage and manufacturer each) summed here: grouped in SQL, SQLite would
+            # walk every day of every manufacturer in key order rather than seek the day.
+            out: dict = {}
+            for maker, n, u in rows.order_by().values_list("key", "line_items", "units"):
+                items, units = out.get(maker, (0, 0))
+                out[maker] = (items + n, units + (u or 0))
+            return out
     # Stages and states as lists: the span index is then sought, not scanned, per manufacturer.
     spans = spans_on(organisation=organisation, day=today).filter(
         stage_id__in=stage_ids, state__in=[StageStatus.IN_PROGRESS, StageStatus.COMPLETED]
