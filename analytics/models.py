@@ -45,6 +45,9 @@ class StageCompletion(OrgScoped):
             # Durations grouped by stage, manufacturer and length, read in that order (no sort).
             models.Index(fields=["organisation", "click_through", "stage", "manufacturer", "tenths", "ended_on",
                                  "season", "warehouse"], name="stage_completion_length"),
+            # One manufacturer's completions in a window (its trends page): that manufacturer's range only.
+            models.Index(fields=["organisation", "manufacturer", "ended_on", "click_through", "stage", "tenths", "units",
+                                 "season", "warehouse"], name="stage_completion_maker"),
         ]
 
     @property
@@ -68,6 +71,29 @@ class DurationWindow(OrgScoped):
                                         "periods"], name="duration_window_read")]
 
 
+class DurationSummary(OrgScoped):
+    """The same windows' durations summed up per stage, per manufacturer and over every factory: how
+    many, min, quartiles, p90 and max in days (what the scorecards and the stages page show), so those
+    pages read a row per stage and manufacturer instead of every length counted."""
+
+    window = models.PositiveSmallIntegerField()
+    last_day = models.DateField(help_text="The window's last day (the day of the build)")
+    stage = _copy(Stage)
+    every_factory = models.BooleanField(default=False, help_text="Every manufacturer's periods (else `manufacturer`'s)")
+    manufacturer = _copy(Manufacturer)
+    periods = models.IntegerField()
+    low = models.FloatField()
+    q1 = models.FloatField()
+    median = models.FloatField()
+    q3 = models.FloatField()
+    p90 = models.FloatField()
+    high = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "window", "last_day", "stage", "every_factory", "manufacturer"],
+                                name="duration_summary_read")]
+
+
 class ReceivedOrder(OrgScoped):
     order = models.OneToOneField("production.ProductionOrder", on_delete=models.CASCADE, related_name="+")
     manufacturer = _copy(Manufacturer)
@@ -75,10 +101,17 @@ class ReceivedOrder(OrgScoped):
     received_on = models.DateField()
     expected_on = models.DateField(null=True, blank=True, help_text="In-warehouse date, else due date, now")
     original_on = models.DateField(null=True, blank=True, help_text="The same as Seamline first saw it")
+    # The figures the pages count, worked out once when the row is written (the pages group by them).
+    days_late = models.IntegerField(null=True, blank=True, help_text="received_on - expected_on (negative: early)")
+    days_late_original = models.IntegerField(null=True, blank=True, help_text="received_on - original_on")
+    slip_days = models.IntegerField(null=True, blank=True, help_text="expected_on - original_on (positive: later)")
 
     class Meta:
-        indexes = [models.Index(fields=["organisation", "received_on", "manufacturer", "season", "expected_on",
-                                        "original_on"], name="received_order_window")]
+        indexes = [
+            # Every read counts the POs received in a window per manufacturer (or per week of one): covering.
+            models.Index(fields=["organisation", "received_on", "manufacturer", "season", "days_late",
+                                 "days_late_original", "slip_days", "order"], name="received_order_figures"),
+        ]
 
 
 class ForecastOutcome(OrgScoped):
@@ -118,8 +151,13 @@ class FlowDay(OrgScoped):
     completed_units = models.IntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["organisation", "dimension", "key", "day", "stage", "line_items", "units",
-                                        "completed_line_items", "completed_units"], name="flow_day_read")]
+        indexes = [
+            models.Index(fields=["organisation", "dimension", "key", "day", "stage", "line_items", "units",
+                                 "completed_line_items", "completed_units"], name="flow_day_read"),
+            # One day of every manufacturer (the scorecards' units in progress): that day's rows only.
+            models.Index(fields=["organisation", "dimension", "day", "stage", "key", "line_items", "units"],
+                         name="flow_day_of_a_day"),
+        ]
 
 
 class AnalyticsBuild(models.Model):

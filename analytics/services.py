@@ -26,6 +26,7 @@ from production.models.orders import DeliveryStatus
 
 from .models import (
     AnalyticsBuild,
+    DurationSummary,
     DurationWindow,
     FlowDay,
     ForecastOutcome,
@@ -172,7 +173,12 @@ def _flow_days(*, organisation, today: dt.date) -> int:
 
 # --- received orders ---------------------------------------------------------------------------
 
-_RECEIVED_FIELDS = ("organisation", "order", "manufacturer", "season", "received_on", "expected_on", "original_on")
+_RECEIVED_FIELDS = ("organisation", "order", "manufacturer", "season", "received_on", "expected_on", "original_on",
+                    "days_late", "days_late_original", "slip_days")
+
+
+def _days(later: dt.date | None, earlier: dt.date | None) -> int | None:
+    return None if later is None or earlier is None else (later - earlier).days
 
 
 def _received_orders(*, organisation, zone) -> int:
@@ -186,8 +192,10 @@ def _received_orders(*, organisation, zone) -> int:
         "original_in_warehouse_date",
     ).iterator(chunk_size=5000):
         expected = in_wh or due
-        rows.append((organisation.pk, pk, maker, season, local_day(received, zone), expected,
-                     original_in_wh or original_due or expected))
+        original = original_in_wh or original_due or expected
+        received_on = local_day(received, zone)
+        rows.append((organisation.pk, pk, maker, season, received_on, expected, original, _days(received_on, expected),
+                     _days(received_on, original), _days(expected, original)))
     return rows_insert(ReceivedOrder, _RECEIVED_FIELDS, rows)
 
 
@@ -216,6 +224,7 @@ def _duration_windows(*, organisation, today: dt.date) -> dict:
     """Count the durations of the standard windows ending today; returns the stages' usual time
     (median, p90 over every factory in the longest window)."""
     DurationWindow.objects.filter(organisation=organisation).delete()
+    DurationSummary.objects.filter(organisation=organisation).delete()
     usual: dict = {}
     for window in WINDOWS:
         first, last = window_bounds(today=today, window=window)
@@ -226,12 +235,26 @@ def _duration_windows(*, organisation, today: dt.date) -> dict:
         )
         out = [(organisation.pk, window, last, stage_id, maker, tenths, n) for stage_id, maker, tenths, n in rows]
         rows_insert(DurationWindow, _WINDOW_FIELDS, out)
+        per_stage: dict[int, Distribution] = defaultdict(Distribution)
+        per_maker: dict[tuple, Distribution] = defaultdict(Distribution)
+        for _org, _w, _last, stage_id, maker, tenths, n in out:
+            per_stage[stage_id].add(tenths, n)
+            per_maker[(stage_id, maker)].add(tenths, n)
+        summaries = [(organisation.pk, window, last, stage_id, True, None, *_summary(d)) for stage_id, d in per_stage.items()]
+        summaries += [(organisation.pk, window, last, stage_id, False, maker, *_summary(d))
+                      for (stage_id, maker), d in per_maker.items()]
+        rows_insert(DurationSummary, _SUMMARY_FIELDS, summaries)
         if window == max(WINDOWS):
-            per_stage: dict[int, Distribution] = defaultdict(Distribution)
-            for _org, _w, _last, stage_id, _maker, tenths, n in out:
-                per_stage[stage_id].add(tenths, n)
             usual = {str(stage_id): [d.median, d.p90, d.count] for stage_id, d in per_stage.items()}
     return usual
+
+
+_SUMMARY_FIELDS = ("organisation", "window", "last_day", "stage", "every_factory", "manufacturer", "periods", "low",
+                   "q1", "median", "q3", "p90", "high")
+
+
+def _summary(d: Distribution) -> tuple:
+    return (d.count, d.quantile(0.0), d.quantile(0.25), d.median, d.quantile(0.75), d.p90, d.quantile(1.0))
 
 
 # --- builds ------------------------------------------------------------------------------------

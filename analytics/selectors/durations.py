@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 
-from analytics.models import AnalyticsBuild, DurationWindow, StageCompletion
+from analytics.models import AnalyticsBuild, DurationSummary, DurationWindow, StageCompletion
 from production.history.spans import local_day
 from production.rules import organisation_zone
 
@@ -36,14 +36,33 @@ def completions_in_window(*, organisation, filters: AnalyticsFilters, manufactur
     return StageCompletion.objects.filter(q)
 
 
-def _counted_window(*, organisation, filters: AnalyticsFilters, manufacturers: bool):
-    """The standard window's counts when they were made for the same last day and no filter needs the
-    season or warehouse of each period; else None."""
+@dataclass(frozen=True)
+class DurationStats:
+    """A distribution's figures as the build summed them up (DurationSummary): what Distribution gives."""
+
+    count: int
+    low: float
+    q1: float
+    median: float
+    q3: float
+    p90: float
+    high: float
+
+    def box(self) -> list[float] | None:
+        return [round(v, 2) for v in (self.low, self.q1, self.median, self.q3, self.high)] if self.count else None
+
+
+def _counted_today(*, organisation, filters: AnalyticsFilters) -> bool:
+    """Whether the build counted this window: a standard one ending on the build's day, and no filter
+    needs the season or warehouse of each period."""
     if filters.window not in WINDOWS or filters.seasons or filters.warehouses:
-        return None
+        return False
     built = AnalyticsBuild.objects.filter(organisation=organisation).values_list("started_at", flat=True).first()
-    if built is None or local_day(built, organisation_zone(organisation)) != filters.last:
-        return None
+    return built is not None and local_day(built, organisation_zone(organisation)) == filters.last
+
+
+def _counted_window(*, organisation, filters: AnalyticsFilters, manufacturers: bool):
+    """The standard window's counts of each length (see _counted_today)."""
     rows = DurationWindow.objects.filter(organisation=organisation, window=filters.window, last_day=filters.last)
     if filters.stages:
         rows = rows.filter(stage_id__in=filters.stages)
@@ -52,12 +71,36 @@ def _counted_window(*, organisation, filters: AnalyticsFilters, manufacturers: b
     return rows.order_by().values_list("stage_id", "manufacturer_id", "tenths", "periods")
 
 
+def _summaries(*, organisation, filters: AnalyticsFilters):
+    """({stage id: DurationStats} over every factory, {(stage id, manufacturer id): DurationStats}) as
+    the build summed them up; None when it did not (a build before summaries were kept)."""
+    rows = DurationSummary.objects.filter(organisation=organisation, window=filters.window, last_day=filters.last)
+    if filters.stages:
+        rows = rows.filter(stage_id__in=filters.stages)
+    overall, per_maker = {}, {}
+    for stage_id, every, maker, *figures in rows.order_by().values_list(
+        "stage_id", "every_factory", "manufacturer_id", "periods", "low", "q1", "median", "q3", "p90", "high"
+    ):
+        if every:
+            overall[stage_id] = DurationStats(*figures)
+        else:
+            per_maker[(stage_id, maker)] = DurationStats(*figures)
+    return (overall, per_maker) if overall else None
+
+
 def duration_distributions(*, organisation, filters: AnalyticsFilters, manufacturers: bool = True):
     """({stage id: Distribution} over every factory, {(stage id, manufacturer id): Distribution}).
 
-    One query: the standard window's counts made after the last sync, else every completion of the
-    window (the same numbers)."""
-    rows = _counted_window(organisation=organisation, filters=filters, manufacturers=manufacturers)
+    The standard window made after the last sync: its figures as the build summed them up (a row per
+    stage and manufacturer), or with a manufacturer filter its counts of each length; else every
+    completion of the window, counted (the same numbers)."""
+    rows = None
+    if _counted_today(organisation=organisation, filters=filters):
+        if not (manufacturers and filters.manufacturers):
+            summed = _summaries(organisation=organisation, filters=filters)
+            if summed is not None:
+                return summed
+        rows = _counted_window(organisation=organisation, filters=filters, manufacturers=manufacturers)
     if rows is None:
         rows = (
             completions_in_window(organisation=organisation, filters=filters, manufacturers=manufacturers)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from analytics.models import AnalyticsBuild, FlowDay
 from board.selectors.filters import BoardFilters, order_filters_q
@@ -21,7 +22,7 @@ from production.history.spans import OPEN_END, local_day
 from production.models import LineItem, ProductionOrder, StageDuration
 from production.models.orders import StageStatus
 from production.rules import orders_open, organisation_zone
-from production.selectors import union_ids
+from production.selectors import union_rows
 
 from .common import AnalyticsFilters, days_1, stage_colour
 from .durations import completions_in_window
@@ -326,6 +327,13 @@ def _open_counts(*, organisation, filters: AnalyticsFilters, stages: list[StageI
     return counts
 
 
+def _aware(value) -> dt.datetime:
+    """A raw row's datetime (SQLite's driver gives text) as an aware datetime."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
+
+
 def wip_aging(*, organisation, filters: AnalyticsFilters, options, now: dt.datetime | None = None,
               line_item_url: str = "/line-items/") -> WipAging:
     """Every open line item in progress as a dot at its days in its current stage, per stage."""
@@ -333,27 +341,28 @@ def wip_aging(*, organisation, filters: AnalyticsFilters, options, now: dt.datet
     stages = _stages(options, filters)
     usual = _stage_percentiles(organisation=organisation, stages=stages)
     counts = _open_counts(organisation=organisation, filters=filters, stages=stages)
-    walk = open_in_progress(organisation=organisation, filters=filters, stage_ids=[s.id for s in stages], joined=True)
     # The longest in each stage: walk the board index per stage, the open-order test joined per row
-    # (an IN list would be rebuilt by every part of the union).
+    # (an IN list would be rebuilt by every part of the union). One stage each: with the list of every
+    # stage as well PostgreSQL misjudged the rows and sorted the whole stage instead of walking it.
+    # The dots' own columns come with the walk (the PO number is the line item's copy of it): one statement.
     parts = [
-        walk.filter(current_stage_id=s.id).order_by("current_stage_started_at", "id").values_list("id")[:DOTS_PER_STAGE]
+        open_in_progress(organisation=organisation, filters=filters, stage_ids=[s.id], joined=True)
+        .order_by("current_stage_started_at", "id").values_list(
+            "order_id", "uphance_id", "current_stage_id", "current_stage_started_at", "product_name", "colour",
+            "order_number",
+        )[:DOTS_PER_STAGE]
         for s in stages if counts[s.id]
     ]
-    ids = union_ids(parts)
     position = {s.id: i for i, s in enumerate(stages)}
     dots = []
     oldest: dict[int, float] = {}
-    rows = list(LineItem.objects.filter(id__in=ids).values_list(
-        "uphance_id", "current_stage_id", "current_stage_started_at", "product_name", "colour", "order_id"))
-    # PO numbers by primary key (a join here makes PostgreSQL hash every order).
-    numbers = dict(ProductionOrder.objects.filter(id__in={row[5] for row in rows}).values_list("id", "number"))
-    for uphance_id, stage_id, started, product, colour, order_id in rows:
-        number = numbers.get(order_id, "")
+    # In the line items' own order (by PO), as the chart has always listed them.
+    for _order_id, uphance_id, stage_id, started, product, colour, number in sorted(union_rows(parts)):
+        started = _aware(started)
         days = max(0.0, (now - started).total_seconds() / 86400)
         p90 = usual.get(stage_id, (None, None))[1]
         oldest[stage_id] = max(oldest.get(stage_id, 0.0), days)
-        label = f"{product or 'Line item'} {colour}".strip() + f" · PO {number}"
+        label = f"{product or 'Line item'} {colour}".strip() + f" · PO {number or ''}"
         dots.append(AgingDot(position[stage_id], days, uphance_id, label, p90 is not None and days > p90))
     # The dots are the longest in each stage: those past the p90 are all among them, unless every
     # dot of the stage is (then "300+").

@@ -4,9 +4,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
 
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db import connections
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Sum, Value, When
 
 from analytics.models import AnalyticsBuild, FlowDay
 from analytics.models import ReceivedOrder as ReceivedOrderRow
@@ -16,7 +16,7 @@ from production.models import LineItem
 from production.models.orders import StageStatus
 from production.rules import organisation_today, organisation_zone
 
-from .common import AnalyticsFilters, Distribution, days_1, percentile, stage_colour
+from .common import AnalyticsFilters, Distribution, days_1, percentile_counted, stage_colour
 from .durations import completions_in_window, duration_distributions
 from .forecasts import accuracy_by_manufacturer
 
@@ -25,94 +25,103 @@ MANUFACTURERS_CSV_HEADER = ["manufacturer", "pos_received", "on_time_pct", "on_t
                             "median_days_late", "p90_days_late", "median_slip_days"]
 
 
-@dataclass(frozen=True)
-class ReceivedOrder:
-    """A PO received in the window, judged against its current and its original expected date."""
-
-    id: int
-    manufacturer_id: int | None
-    received_on: dt.date
-    expected: dt.date | None  # in-warehouse date, else due date (as lateness is judged everywhere)
-    original: dt.date | None  # the same, as Seamline first saw them
-
-    @property
-    def days_late(self) -> int | None:
-        """Positive: late by that many days; negative: early."""
-        return None if self.expected is None else (self.received_on - self.expected).days
-
-    @property
-    def on_time(self) -> bool | None:
-        return None if self.expected is None else self.received_on <= self.expected
-
-    @property
-    def on_time_original(self) -> bool | None:
-        return None if self.original is None else self.received_on <= self.original
-
-    @property
-    def slip_days(self) -> int | None:
-        """How far the expected date moved from the original (positive: later)."""
-        if self.expected is None or self.original is None:
-            return None
-        return (self.expected - self.original).days
-
-
-def received_orders(*, organisation, filters: AnalyticsFilters, manufacturer_ids=None) -> list[ReceivedOrder]:
-    """POs received (all received) within the window, matching the filters. One query.
+def _received_in_window(*, organisation, filters: AnalyticsFilters):
+    """POs received (all received) within the window, matching the filters.
 
     Received on: see production.history.services.order_closed_at (Uphance's last update of it).
     """
     qs = ReceivedOrderRow.objects.filter(organisation=organisation, received_on__gte=filters.first,
                                          received_on__lte=filters.last)
-    makers = manufacturer_ids if manufacturer_ids is not None else filters.manufacturers
-    if makers:
-        qs = qs.filter(manufacturer_id__in=makers)
+    if filters.manufacturers:
+        qs = qs.filter(manufacturer_id__in=filters.manufacturers)
     if filters.seasons:
         qs = qs.filter(season_id__in=filters.seasons)
     if filters.warehouses:
         qs = qs.filter(Exists(LineItem.objects.filter(order_id=OuterRef("order_id"), warehouse_id__in=filters.warehouses)))
-    return [ReceivedOrder(*row) for row in qs.order_by().values_list(
-        "order_id", "manufacturer_id", "received_on", "expected_on", "original_on")]
+    return qs.order_by()
+
+
+def order_figures(*, organisation, filters: AnalyticsFilters, key) -> dict:
+    """{key: OrderFigures} of the POs received in the window, grouped by `key` (an expression: the
+    manufacturer, or the bucket of the received day). Two grouped queries: the database counts the
+    POs per days late (and on time against the original date), then per days of slip."""
+    qs = _received_in_window(organisation=organisation, filters=filters).annotate(k=key)
+    out: dict = defaultdict(OrderFigures)
+    for k, days_late, n, n_original, on_time_original in qs.values_list("k", "days_late").annotate(
+        n=Count("id"), n_original=Count("days_late_original"),
+        on_time_original=Count("id", filter=Q(days_late_original__lte=0)),
+    ):
+        figures = out[k]
+        figures.received += n
+        figures.original_dated += n_original
+        figures.original_on_time += on_time_original
+        if days_late is not None:
+            figures.late[days_late] = figures.late.get(days_late, 0) + n
+    for k, slip, n in qs.filter(slip_days__isnull=False).values_list("k", "slip_days").annotate(n=Count("id")):
+        out[k].slips[slip] = out[k].slips.get(slip, 0) + n
+    return out
+
+
+def _quantile(counts: dict[int, int], q: float) -> float | None:
+    value = percentile_counted(counts.items(), q)
+    return None if value is None else float(value)
 
 
 @dataclass
 class OrderFigures:
-    """On-time and lateness figures of a set of received POs."""
+    """On-time and lateness figures of a set of received POs, from their counts: {days late: POs}
+    (those with an expected date), POs judged against an original date and how many were on time
+    against it, {days of slip: POs}."""
 
-    orders: list[ReceivedOrder]
+    received: int = 0
+    late: dict[int, int] = field(default_factory=dict)
+    original_dated: int = 0
+    original_on_time: int = 0
+    slips: dict[int, int] = field(default_factory=dict)
 
-    @cached_property
-    def received(self) -> int:
-        return len(self.orders)
+    @classmethod
+    def merged(cls, parts) -> OrderFigures:
+        out = cls()
+        for part in parts:
+            out.received += part.received
+            out.original_dated += part.original_dated
+            out.original_on_time += part.original_on_time
+            for days, n in part.late.items():
+                out.late[days] = out.late.get(days, 0) + n
+            for days, n in part.slips.items():
+                out.slips[days] = out.slips.get(days, 0) + n
+        return out
 
-    @cached_property
-    def dated(self) -> list[ReceivedOrder]:
-        return [o for o in self.orders if o.expected is not None]
+    @property
+    def dated(self) -> int:
+        return sum(self.late.values())
 
-    @cached_property
+    @property
     def on_time_pct(self) -> float | None:
         dated = self.dated
-        return round(100 * sum(o.on_time for o in dated) / len(dated), 1) if dated else None
+        on_time = sum(n for days, n in self.late.items() if days <= 0)
+        return round(100 * on_time / dated, 1) if dated else None
 
-    @cached_property
+    @property
     def on_time_original_pct(self) -> float | None:
-        dated = [o for o in self.orders if o.original is not None]
-        return round(100 * sum(o.on_time_original for o in dated) / len(dated), 1) if dated else None
+        dated = self.original_dated
+        return round(100 * self.original_on_time / dated, 1) if dated else None
 
-    @cached_property
+    @property
     def median_days_late(self) -> float | None:
-        return percentile([o.days_late for o in self.dated], 0.5)
+        return _quantile(self.late, 0.5)
 
-    @cached_property
+    @property
     def p90_days_late(self) -> float | None:
-        return percentile([o.days_late for o in self.dated], 0.9)
+        return _quantile(self.late, 0.9)
 
-    @cached_property
+    @property
     def median_slip_days(self) -> float | None:
-        return percentile([o.slip_days for o in self.orders if o.slip_days is not None], 0.5)
+        return _quantile(self.slips, 0.5)
 
-    @cached_property
+    @property
     def slipped(self) -> int:
-        return sum(1 for o in self.orders if o.slip_days)
+        return sum(n for days, n in self.slips.items() if days)
 
 
 @dataclass
@@ -202,8 +211,13 @@ def _in_progress(*, organisation, filters: AnalyticsFilters, today: dt.date, sta
                                           stage_id__in=stage_ids)
             if filters.manufacturers:
                 rows = rows.filter(key__in=filters.manufacturers)
-            return {maker: (n, u or 0) for maker, n, u in rows.order_by().values_list("key").annotate(
-                n=Sum("line_items"), u=Sum("units"))}
+            # That day's few rows (a stage and manufacturer each) summed here: grouped in SQL, SQLite would
+            # walk every day of every manufacturer in key order rather than seek the day.
+            out: dict = {}
+            for maker, n, u in rows.order_by().values_list("key", "line_items", "units"):
+                items, units = out.get(maker, (0, 0))
+                out[maker] = (items + n, units + (u or 0))
+            return out
     # Stages and states as lists: the span index is then sought, not scanned, per manufacturer.
     spans = spans_on(organisation=organisation, day=today).filter(
         stage_id__in=stage_ids, state__in=[StageStatus.IN_PROGRESS, StageStatus.COMPLETED]
@@ -220,24 +234,21 @@ def manufacturer_scorecards(*, organisation, filters: AnalyticsFilters, options,
                             today: dt.date | None = None) -> Scorecards:
     """One scorecard per manufacturer (those the filters keep); a constant number of queries."""
     today = today or organisation_today(organisation=organisation)
-    orders = received_orders(organisation=organisation, filters=filters)
+    figures = order_figures(organisation=organisation, filters=filters, key=F("manufacturer_id"))
     overall, per_maker = duration_distributions(organisation=organisation, filters=filters, manufacturers=False)
     # The organisation's figures are every factory's (the manufacturer filter picks the cards).
     stages = [s for s in options.stages if not filters.stages or s.id in filters.stages]
     progress = _in_progress(organisation=organisation, filters=filters, today=today, stage_ids=[s.id for s in stages])
     forecasts = accuracy_by_manufacturer(organisation=organisation, filters=filters)
-    by_maker = defaultdict(list)
-    for order in orders:
-        by_maker[order.manufacturer_id].append(order)
     makers = [m for m in options.manufacturers if not filters.manufacturers or m.id in filters.manufacturers]
     cards = []
     for maker in makers:
         n, units = progress.get(maker.id, (0, 0))
-        has_any = by_maker.get(maker.id) or n or any(key[1] == maker.id for key in per_maker)
+        has_any = maker.id in figures or n or any(key[1] == maker.id for key in per_maker)
         if not has_any:
             continue
         cards.append(Scorecard(
-            manufacturer_id=maker.id, name=maker.name, figures=OrderFigures(by_maker.get(maker.id, [])),
+            manufacturer_id=maker.id, name=maker.name, figures=figures.get(maker.id, OrderFigures()),
             stages=_stage_figures(stages, per_maker, overall, maker.id), units_in_progress=units,
             line_items_in_progress=n, forecast=forecasts.get(maker.id),
         ))
@@ -249,14 +260,13 @@ def manufacturer_scorecards(*, organisation, filters: AnalyticsFilters, options,
     for rank, card in enumerate(ranked, start=1):
         card.rank = rank
     unranked = sorted((c for c in cards if c.rank is None), key=lambda c: c.name.lower())
-    org_orders = orders if not filters.manufacturers else [o for o in orders if o.manufacturer_id in filters.manufacturers]
     organisation_stages = [
         StageFigure(s.id, s.name, stage_colour(s), overall.get(s.id, Distribution()).median,
                     overall.get(s.id, Distribution()).p90, overall.get(s.id, Distribution()).count,
                     overall.get(s.id, Distribution()).median, overall.get(s.id, Distribution()).p90)
         for s in stages
     ]
-    return Scorecards(filters=filters, rows=ranked + unranked, organisation_figures=OrderFigures(org_orders),
+    return Scorecards(filters=filters, rows=ranked + unranked, organisation_figures=OrderFigures.merged(figures.values()),
                       stages=stages, organisation_stages=organisation_stages)
 
 
@@ -322,41 +332,53 @@ def _buckets(first: dt.date, last: dt.date) -> tuple[str, list[tuple[dt.date, dt
     return "month", out
 
 
+def _bucket_of(field_name: str, ranges: list[tuple[dt.date, dt.date]]) -> Case:
+    """The index of the bucket a day falls in, in SQL (the buckets are consecutive: the first that ends on
+    or after the day)."""
+    return Case(*[When(**{f"{field_name}__lte": last}, then=Value(i)) for i, (_first, last) in enumerate(ranges)],
+                default=Value(len(ranges) - 1), output_field=IntegerField())
+
+
+def _completions_per_bucket(*, organisation, filters: AnalyticsFilters, ranges) -> list[tuple]:
+    """(bucket, stage id, tenths, click-through, periods, units) of the window's completions. The
+    database counts them per day, stage and length in the manufacturer index's own order (no sort),
+    then per bucket: a few thousand rows grouped, not every completion."""
+    per_day = (
+        completions_in_window(organisation=organisation, filters=filters, durations=False).order_by()
+        .values_list("ended_on", "click_through", "stage_id", "tenths").annotate(n=Count("*"), u=Sum("units"))
+    )
+    connection = connections[per_day.db]
+    ops = connection.ops
+    sql, params = per_day.query.get_compiler(using=per_day.db).as_sql()
+    whens = " ".join(f"WHEN {ops.quote_name('ended_on')} <= %s THEN {i}" for i in range(len(ranges)))
+    bucket_params = [ops.adapt_datefield_value(last) for _first, last in ranges]
+    outer = (f"SELECT CASE {whens} ELSE {len(ranges) - 1} END, {ops.quote_name('stage_id')}, {ops.quote_name('tenths')}, "
+             f"{ops.quote_name('click_through')}, SUM({ops.quote_name('n')}), SUM({ops.quote_name('u')}) "
+             f"FROM ({sql}) per_day GROUP BY 1, 2, 3, 4")
+    with connection.cursor() as cursor:
+        cursor.execute(outer, [*bucket_params, *params])
+        # PostgreSQL sums integers as numeric: ints here.
+        return [(b, stage_id, tenths, bool(click), int(n), int(u or 0)) for b, stage_id, tenths, click, n, u in cursor]
+
+
 def manufacturer_trends(*, organisation, filters: AnalyticsFilters, options, manufacturer) -> ManufacturerTrends:
     """One manufacturer's figures per week or month of the window (its scorecard on top)."""
     mine = AnalyticsFilters(**{**filters.__dict__, "manufacturers": (manufacturer.id,)})
     cards = manufacturer_scorecards(organisation=organisation, filters=mine, options=options)
     card = next((c for c in cards.rows if c.manufacturer_id == manufacturer.id), None)
     kind, ranges = _buckets(filters.first, filters.last)
-    orders = received_orders(organisation=organisation, filters=mine)
-    rows = (
-        completions_in_window(organisation=organisation, filters=mine, durations=False)
-        .order_by().values_list("ended_on", "stage_id", "tenths", "click_through").annotate(n=Count("id"), u=Sum("units"))
-    )
-    starts = [start for start, _ in ranges]
-
-    def index_of(day: dt.date) -> int:
-        # The last bucket starting on or before the day (buckets are few: a linear walk is fine).
-        found = 0
-        for i, start in enumerate(starts):
-            if start <= day:
-                found = i
-        return found
-
+    rows = _completions_per_bucket(organisation=organisation, filters=mine, ranges=ranges)
     dists: dict[tuple[int, int], Distribution] = defaultdict(Distribution)
     completed = defaultdict(lambda: [0, 0])
-    for ended_on, stage_id, tenths, click_through, n, units in rows:
-        i = index_of(ended_on)
+    for i, stage_id, tenths, click_through, n, units in rows:
         completed[i][0] += n
         completed[i][1] += units or 0
         if not click_through:
             dists[(i, stage_id)].add(tenths, n)
-    per_bucket = defaultdict(list)
-    for order in orders:
-        per_bucket[index_of(order.received_on)].append(order)
+    per_bucket = order_figures(organisation=organisation, filters=mine, key=_bucket_of("received_on", ranges))
     stages = cards.stages
     buckets = [
-        TrendBucket(first=start, last=end, figures=OrderFigures(per_bucket.get(i, [])),
+        TrendBucket(first=start, last=end, figures=per_bucket.get(i, OrderFigures()),
                     stage_medians={s.id: dists[(i, s.id)].median if (i, s.id) in dists else None for s in stages},
                     completed=completed[i][0], units_completed=completed[i][1])
         for i, (start, end) in enumerate(ranges)

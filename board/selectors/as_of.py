@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from django.db import connections
 from django.db.models import (
     Case,
     Count,
@@ -69,7 +70,6 @@ from production.rules import (
     organisation_zone,
     stuck_thresholds,
 )
-from production.selectors import union_ids
 
 IGNORED_FILTERS = (
     ("waiting", "customers waiting"), ("at_risk", "customer at risk"), ("delivery_status", "delivery status"),
@@ -197,9 +197,12 @@ def _counts(spans: QuerySet, lane_field: str | None, *, day_q: Q | None = None, 
     return per_cell, moves
 
 
-def _counted_cells(*, organisation, filters: BoardFilters, day: dt.date) -> dict | None:
+def _counted_cells(*, organisation, filters: BoardFilters, day: dt.date,
+                   oldest: dict | None = None) -> dict | None:
     """The cells' counts from StageDay (the spans counted per day, stage, state and manufacturer)
-    when the filters need nothing else; None: count the spans themselves."""
+    when the filters need nothing else; None: count the spans themselves. `oldest` (a dict) is given
+    {(lane, column key, state): first day of the longest held span there} for a day up to the last
+    build: a cell's walk for its first cards starts on that day instead of at the oldest span."""
     if (filters.seasons or filters.warehouses or filters.q or filters.late or filters.stuck
             or filters.swimlane not in ("manufacturer", "none")):
         return None
@@ -218,10 +221,17 @@ def _counted_cells(*, organisation, filters: BoardFilters, day: dt.date) -> dict
         rows = rows.filter(state=filters.stage_status)
     by_maker = filters.swimlane == "manufacturer"
     per_cell: dict = defaultdict(dict)
-    for stage_id, state, maker, n, u in rows.values_list("stage_id", "state", "manufacturer_id", "line_items", "units"):
-        cell = per_cell[(maker if by_maker else None, _column_key(stage_id, state))]
+    bounded = oldest is not None and day <= build.built_on
+    for stage_id, state, maker, n, u, first in rows.values_list("stage_id", "state", "manufacturer_id", "line_items",
+                                                                "units", "oldest_first_day"):
+        lane, key = maker if by_maker else None, _column_key(stage_id, state)
+        cell = per_cell[(lane, key)]
         cell[state] = cell.get(state, 0) + n
         cell["units"] = cell.get("units", 0) + u
+        if bounded:
+            # Without lanes a cell is every manufacturer's: the earliest of their first days.
+            known = oldest.get((lane, key, state), dt.date.max)
+            oldest[(lane, key, state)] = None if first is None or known is None else min(known, first)
     return per_cell
 
 
@@ -243,7 +253,7 @@ def _arrived(*, organisation, filters: BoardFilters, options: BoardOptions, sinc
     maker_choices = [Q(manufacturer_id__in=makers)] + ([] if filters.manufacturers else [Q(manufacturer__isnull=True)])
     parts = [
         base.filter(stage_q, maker_q).order_by().values("stage_id", "state", "manufacturer_id").annotate(
-            n=Count("id"), u=Sum("units"))
+            n=Count("*"), u=Sum("units"))
         for stage_q in stage_choices for maker_q in maker_choices
     ]
     by_maker = filters.swimlane == "manufacturer"
@@ -283,37 +293,77 @@ def _columns(options: BoardOptions, per_cell: dict) -> list[Column]:
     return columns
 
 
-def _cell_parts(spans: QuerySet, *, key: str, lane_q: Q, statuses: dict, offset: int, limit: int,
-                by_manufacturer: bool = True) -> list:
-    """Sliced id querysets giving cards [offset, offset + limit) of one cell, each ONE range of the
-    span index walked in its order: in progress, then stage done; longest in the column first (per
-    manufacturer when the lanes are not manufacturers: the index walks them one after the other)."""
-    # The index's own order, its leading columns named too: PostgreSQL then walks it for a cell whose
-    # stage IS NULL (not started) instead of sorting the cell.
-    order = ["stage_id", "state", "manufacturer_id", "first_day", "until", "line_item_id"]
-    if key == NO_STAGES:
-        conditions = [(StageStatus.NO_STAGES, Q(stage__isnull=True, state=StageStatus.NO_STAGES))]
-    elif key == NOT_STARTED:
-        conditions = [(StageStatus.NOT_STARTED, Q(stage__isnull=True, state=StageStatus.NOT_STARTED))]
+_SPAN_COLUMN = {name: f'"{StageSpan._meta.db_table}"."{name}"' for name in (
+    "stage_id", "state", "manufacturer_id", "season_id", "first_day", "until", "line_item_id")}
+# The index's own order, its leading columns named too: PostgreSQL then walks it for a cell whose stage
+# IS NULL (not started) instead of sorting the cell.
+_WALK_ORDER = ", ".join(_SPAN_COLUMN[c] for c in ("stage_id", "state", "manufacturer_id", "first_day", "until",
+                                                  "line_item_id"))
+
+
+def _lane_sql(swimlane: str, lane_key: str) -> tuple[str, list]:
+    """The same condition as `_lane_q`, as SQL for a walk."""
+    field_name = _lane_field(swimlane)
+    if field_name is None or lane_key == "all":
+        return "", []
+    value = lane_key.split("-", 1)[1]
+    column = _SPAN_COLUMN[field_name]
+    return (f" AND {column} IS NULL", []) if value == "none" else (f" AND {column} = %s", [int(value)])
+
+
+def _cell_parts(*, key: str, lane: tuple[str, list], statuses: dict, offset: int, limit: int,
+                oldest: dict | None = None) -> list[tuple[str, list, int, int]]:
+    """The walks giving cards [offset, offset + limit) of one cell, each ONE range of the span index
+    walked in its order: in progress, then stage done; longest in the column first (per manufacturer
+    when the lanes are not manufacturers: the index walks them one after the other). `oldest`: {state:
+    first day of the cell's longest held span}, where the walk can start (the spans of the cell that
+    began and ended before it are not read). (condition SQL, its parameters, offset, rows) each:
+    `_walk_ids` runs them all as one statement."""
+    stage, state_col, first_col = _SPAN_COLUMN["stage_id"], _SPAN_COLUMN["state"], _SPAN_COLUMN["first_day"]
+    if key in (NO_STAGES, NOT_STARTED):
+        state = StageStatus.NO_STAGES if key == NO_STAGES else StageStatus.NOT_STARTED
+        conditions = [(state, f"{stage} IS NULL AND {state_col} = %s", [state])]
     else:
         stage_id = int(key.removeprefix("stage-"))
-        conditions = [(state, Q(stage_id=stage_id, state=state))
+        conditions = [(state, f"{stage} = %s AND {state_col} = %s", [stage_id, state])
                       for state in (StageStatus.IN_PROGRESS, StageStatus.COMPLETED)]
+    lane_sql, lane_params = lane
     parts = []
-    for state, condition in conditions:
+    for state, condition, params in conditions:
         available = statuses.get(state, 0)
         if offset >= available:
             offset -= available
             continue
         take = min(limit, available - offset)
-        parts.append(spans.filter(condition, lane_q).order_by(*order).values_list("id")[
-            offset : offset + take
-        ])
+        first = (oldest or {}).get(state)
+        if first is not None:
+            condition, params = condition + f" AND {first_col} >= %s", [*params, first]
+        parts.append((condition + lane_sql, [*params, *lane_params], offset, take))
         limit -= take
         offset = 0
         if limit <= 0:
             break
     return parts
+
+
+def _walk_ids(spans: QuerySet, parts: list[tuple[str, list, int, int]]) -> list[int]:
+    """The span ids of every walk, in ONE `UNION ALL` statement. The filtered spans' statement is
+    compiled once and each walk adds its cell's condition to it (compiling a queryset per walk cost
+    more than the database did: 40 of them a board)."""
+    if not parts:
+        return []
+    connection = connections[spans.db]
+    sql, base_params = spans.order_by().values_list("id").query.get_compiler(using=spans.db).as_sql()
+    head, where = sql.split(" WHERE ", 1)
+    adapt = connection.ops.adapt_datefield_value
+    statements, params = [], []
+    for i, (condition, condition_params, offset, take) in enumerate(parts):
+        statements.append(f"SELECT * FROM ({head} WHERE ({where}) AND {condition} ORDER BY {_WALK_ORDER} "
+                          f"LIMIT {int(take)} OFFSET {int(offset)}) part{i}")
+        params += [*base_params, *(adapt(p) if isinstance(p, dt.date) else p for p in condition_params)]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(statements), params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _lane_q(swimlane: str, lane_key: str) -> Q:
@@ -378,7 +428,8 @@ def as_of_board(*, organisation, filters: BoardFilters, options: BoardOptions, d
     thresholds = stuck_thresholds(organisation=organisation, stages=options.stages)
     spans = spans_filtered(organisation=organisation, filters=filters, day=day, thresholds=thresholds)
     lane_field = _lane_field(filters.swimlane)
-    counted = _counted_cells(organisation=organisation, filters=filters, day=day)
+    oldest: dict = {}
+    counted = _counted_cells(organisation=organisation, filters=filters, day=day, oldest=oldest)
     if counted is not None and since not in (None, day):
         # Then and now from the daily counts; what arrived from the spans that began in between.
         then = _counted_cells(organisation=organisation, filters=filters, day=since)
@@ -413,17 +464,18 @@ def as_of_board(*, organisation, filters: BoardFilters, options: BoardOptions, d
         totals = lane_totals.get(value, [0, 0])
         lane = Lane(key=key, label=none_label if value is None else names.get(value, f"#{value}"),
                          count=totals[0], units=totals[1], value=value)
-        lane_condition = _lane_q(filters.swimlane, key)
+        lane_condition = _lane_sql(filters.swimlane, key)
         for column in columns:
             cell = per_cell.get((value, column.key), {})
             count = sum(n for state, n in cell.items() if state != "units")
             lane.cells.append(Cell(column=column, lane_key=key, count=count))
             if count:
-                parts += _cell_parts(spans, key=column.key, lane_q=lane_condition, statuses=cell, offset=0,
-                                     limit=limit, by_manufacturer=filters.swimlane == "manufacturer")
+                bounds = {state: oldest.get((value, column.key, state)) for state in cell if state != "units"}
+                parts += _cell_parts(key=column.key, lane=lane_condition, statuses=cell, offset=0, limit=limit,
+                                     oldest=bounds)
         lanes.append(lane)
-    cards = _cards(union_ids(parts), organisation=organisation, options=options, day=day, thresholds=thresholds,
-                   by_manufacturer=filters.swimlane == "manufacturer")
+    cards = _cards(_walk_ids(spans, parts), organisation=organisation, options=options, day=day,
+                   thresholds=thresholds, by_manufacturer=filters.swimlane == "manufacturer")
     field_name = {"manufacturer": "manufacturer_id", "season": "season_id"}.get(filters.swimlane)
     by_cell = defaultdict(list)
     for card in cards:
@@ -461,8 +513,8 @@ def as_of_cell_cards(*, organisation, filters: BoardFilters, options: BoardOptio
         lane_value = None if raw == "none" else int(raw)
     statuses = _counts(spans.filter(lane_condition), _lane_field(filters.swimlane))[0].get((lane_value, column_key), {})
     count = sum(n for state, n in statuses.items() if state != "units")
-    ids = union_ids(_cell_parts(spans, key=column_key, lane_q=lane_condition, statuses=statuses, offset=offset,
-                                     limit=limit, by_manufacturer=filters.swimlane == "manufacturer"))
+    ids = _walk_ids(spans, _cell_parts(key=column_key, lane=_lane_sql(filters.swimlane, lane_key), statuses=statuses,
+                                       offset=offset, limit=limit))
     cards = _cards(ids, organisation=organisation, options=options, day=day, thresholds=thresholds,
                    by_manufacturer=filters.swimlane == "manufacturer")
     stage = stages.get(column_key)

@@ -70,10 +70,14 @@ class StageDay(OrgScoped):
     manufacturer = _copy(Manufacturer)
     line_items = models.IntegerField()
     units = models.IntegerField()
+    oldest_first_day = models.DateField(
+        null=True, blank=True,
+        help_text="The first day of the longest held of these spans: a walk of the cell's cards starts there",
+    )
 
     class Meta:
-        indexes = [models.Index(fields=["organisation", "day", "stage", "state", "manufacturer", "line_items", "units"],
-                                name="stage_day_read")]
+        indexes = [models.Index(fields=["organisation", "day", "stage", "state", "manufacturer", "line_items", "units",
+                                        "oldest_first_day"], name="stage_day_cells")]
 
 
 class StageHistoryBuild(models.Model):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -135,18 +136,21 @@ def _rebuild_items(*, organisation, item_ids: list[int] | None, zone) -> tuple[i
     return len(items), written
 
 
-_DAY_FIELDS = ("organisation", "day", "stage", "state", "manufacturer", "line_items", "units")
+_DAY_FIELDS = ("organisation", "day", "stage", "state", "manufacturer", "line_items", "units", "oldest_first_day")
 
 
 def _stage_days(*, organisation, today: dt.date) -> int:
-    """Count the spans per day, stage, state and manufacturer up to today (a sweep over the spans)."""
+    """Count the spans per day, stage, state and manufacturer up to today (a sweep over the spans), with
+    the first day of the longest held of them (where a past day's board starts walking the cell)."""
     StageDay.objects.filter(organisation=organisation).delete()
     deltas: dict[tuple, dict[dt.date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    held: dict[tuple, list[tuple[dt.date, dt.date]]] = defaultdict(list)
     rows = StageSpan.objects.filter(organisation=organisation, first_day__lte=today).values_list(
         "stage_id", "state", "manufacturer_id", "first_day", "until", "units"
     )
     for stage_id, state, maker, first_day, until, units in rows.iterator(chunk_size=10000):
-        series = deltas[(stage_id, state, maker)]
+        cell_key = (stage_id, state, maker)
+        series = deltas[cell_key]
         cell = series[first_day]
         cell[0] += 1
         cell[1] += units
@@ -154,17 +158,29 @@ def _stage_days(*, organisation, today: dt.date) -> int:
             cell = series[until]
             cell[0] -= 1
             cell[1] -= units
+        held[cell_key].append((first_day, until))
     out = []
     org = organisation.pk
-    for (stage_id, state, maker), series in deltas.items():
+    for cell_key, series in deltas.items():
+        stage_id, state, maker = cell_key
+        spans = sorted(held.pop(cell_key))
+        holding: list[tuple[dt.date, dt.date]] = []  # a heap by first day; ended spans dropped lazily
+        next_span = 0
         days = sorted(series)
         items = units = 0
         for index, day in enumerate(days):
             items, units = items + series[day][0], units + series[day][1]
             following = days[index + 1] if index + 1 < len(days) else today + dt.timedelta(days=1)
-            if items:
-                out.extend((org, day + dt.timedelta(days=n), stage_id, state, maker, items, units)
-                           for n in range((following - day).days))
+            if not items:
+                continue
+            for n in range((following - day).days):
+                on = day + dt.timedelta(days=n)
+                while next_span < len(spans) and spans[next_span][0] <= on:
+                    heapq.heappush(holding, spans[next_span])
+                    next_span += 1
+                while holding and holding[0][1] <= on:
+                    heapq.heappop(holding)
+                out.append((org, on, stage_id, state, maker, items, units, holding[0][0] if holding else None))
     _rows_insert(StageDay, _DAY_FIELDS, out)
     return len(out)
 
@@ -180,7 +196,8 @@ def _rows_insert(model, names, rows) -> None:
     for row in rows:
         row = list(row)
         for i in dates:
-            row[i] = ops.adapt_datefield_value(row[i])
+            if row[i] is not None:
+                row[i] = ops.adapt_datefield_value(row[i])
         params.append(row)
     with connection.cursor() as cursor:
         for start in range(0, len(params), WRITE_BATCH):

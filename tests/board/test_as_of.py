@@ -120,3 +120,39 @@ def test_what_changed_is_the_same_whichever_way_it_is_counted(logged_in_client, 
         return re.search(r'<table class="data" id="as-of-changes">(.*?)</table>', html, re.S).group(1)
 
     assert table("manufacturer") == table("season") == table("none")
+
+
+def test_each_days_cells_know_their_longest_held_span(history):
+    """StageDay.oldest_first_day is the first day of the longest held span in the cell that day."""
+    from production.history.models import StageDay, StageSpan
+
+    spans = list(StageSpan.objects.filter(organisation=history.organisation).values_list(
+        "stage_id", "state", "manufacturer_id", "first_day", "until"))
+    rows = StageDay.objects.filter(organisation=history.organisation)
+    assert rows.exists()
+    for row in rows:
+        holding = [first for stage, state, maker, first, until in spans
+                   if (stage, state, maker) == (row.stage_id, row.state, row.manufacturer_id) and first <= row.day < until]
+        assert len(holding) == row.line_items
+        assert row.oldest_first_day == min(holding), row
+
+
+@pytest.mark.parametrize("swimlane", ["manufacturer", "none"])
+def test_a_past_days_cards_are_the_same_walked_from_the_longest_held(history, swimlane):
+    """The walk of a cell starts at its longest held span (StageDay): the same cards as from the oldest."""
+    from board.selectors.as_of import as_of_board
+    from board.selectors.filters import BoardFilters, board_options
+    from production.history.models import StageDay
+
+    options = board_options(organisation=history.organisation)
+    filters = BoardFilters(swimlane=swimlane)
+
+    def cards(ago):
+        board = as_of_board(organisation=history.organisation, filters=filters, options=options, day=day(ago))
+        return [(lane.key, cell.column.key, [c.id for c in cell.cards]) for lane in board.lanes for cell in lane.cells]
+
+    days = (50, 38, 30, 22, 6, 0)
+    bounded = {ago: cards(ago) for ago in days}
+    StageDay.objects.filter(organisation=history.organisation).update(oldest_first_day=None)
+    assert bounded == {ago: cards(ago) for ago in days}
+    assert any(ids for ago in days for _lane, _column, ids in bounded[ago])
