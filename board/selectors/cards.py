@@ -261,7 +261,7 @@ def card_rows(ids: list[int]) -> list[SimpleNamespace]:
     names = [name.removeprefix("order__") for name in CARD_FIELDS]
     in_order = [name.startswith("order__") for name in CARD_FIELDS]
     items = []
-    for row in LineItem.objects.filter(id__in=ids).values_list(*CARD_FIELDS):
+    for row in LineItem.objects.filter(id__in=ids).order_by().values_list(*CARD_FIELDS):  # any order
         item, order = SimpleNamespace(), SimpleNamespace()
         for name, of_order, value in zip(names, in_order, row, strict=True):
             setattr(order if of_order else item, name, value)

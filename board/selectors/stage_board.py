@@ -256,7 +256,10 @@ def _cell_ranges(items: QuerySet, lane_field: str | None,
     manufacturer lane's cell: both fixed) ends at that cut-off, a bound of the index range instead of
     the stuck CASE on every row (which SQLite evaluated four times slower inside one UNION ALL)."""
     ranges = RangeUnion()
-    ordered = items.order_by("current_stage_started_at", "id").values_list("id")
+    # The board index's own order, its leading columns (fixed in a range) named too: PostgreSQL then walks
+    # it for a cell whose stage IS NULL (not started, no stages) instead of sorting the whole cell.
+    index_order = [*([lane_field] if lane_field else []), "current_stage_id", "stage_status"]
+    ordered = items.order_by(*index_order, "current_stage_started_at", "id").values_list("id")
 
     def add(*, lane, stage_id, status, offset=0, limit):
         values = {"current_stage_id": stage_id, "stage_status": status}
