@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -171,6 +171,13 @@ def _stuck_cutoffs(*, organisation, filters: BoardFilters, thresholds, now: dt.d
     ]
 
 
+def _narrowed_by_another_index(filters: BoardFilters, lane_field: str | None) -> bool:
+    """A season or manufacturer filter selects a range of its own index, not the lane's (whose order the
+    grouped count would otherwise walk, every open line item)."""
+    narrowing = "order_season_id" if filters.seasons else "order_manufacturer_id" if filters.manufacturers else None
+    return narrowing is not None and narrowing != lane_field
+
+
 def _cell_counts(*, organisation, items: QuerySet, filters: BoardFilters, lane_field: str | None, version: int,
                  today: dt.date, thresholds: dict | None, rollup: bool = True, now: dt.datetime | None = None) -> dict:
     """{(lane value, current stage id, stage status): (cards, units)}: from the board's rollup when it
@@ -191,9 +198,18 @@ def _cell_counts(*, organisation, items: QuerySet, filters: BoardFilters, lane_f
             return _stuck_counts(unstuck, group=group, cutoffs=_stuck_cutoffs(
                 organisation=organisation, filters=filters, thresholds=thresholds, now=now))
         counts = {}
-        for row in items.order_by().values(*group).annotate(n=Count("id"), u=Sum("units")):
-            lane = row[lane_field] if lane_field else None
-            counts[(lane, row["current_stage_id"], row["stage_status"])] = (row["n"], row["u"] or 0)
+        rows = items.order_by()
+        if _narrowed_by_another_index(filters, lane_field):
+            # Grouped by `first + 0`: no index then gives the grouping's order for free, and SQLite reads
+            # the filter's own index range (a season's line items) and sorts them, instead of walking
+            # every open line item in the lane index's order (80k orders: 55 -> 17 ms).
+            first = group[0]
+            rows = rows.annotate(board_group=ExpressionWrapper(F(first) + 0, output_field=IntegerField()))
+            group = ["board_group", *group[1:]]
+        for row in rows.values(*group).annotate(n=Count("id"), u=Sum("units")):
+            values = [row[name] for name in group]
+            lane, stage_id, status = values if lane_field else (None, *values)
+            counts[(lane, stage_id, status)] = (row["n"], row["u"] or 0)
         return counts
 
     key = snapshot_key("counts", organisation=organisation, version=version, today=today, filters=filters,
