@@ -5,7 +5,7 @@ history and the analytics tables (timed: that is what a rebuild costs); a fresh 
 page and CSV and `/board/?as_of=…` cold (the cache emptied before every request), with its query count.
 Both run with DEBUG off and connections kept between requests, as production's settings have them.
 `--database-url URL` runs it on that database (migrated first); `--database-url` alone starts a
-throw-away PostgreSQL with the test helpers (tests/support/servers.py).
+throw-away PostgreSQL (production.benchmarks runs the two child processes, as for bench_board).
 
 To iterate without rebuilding (hidden options, DEBUG off in the environment):
 `bench_analytics --orders 20000 --build-into F` once, then `bench_analytics --measure-from F --keep`.
@@ -15,9 +15,6 @@ import datetime as dt
 import json
 import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,17 +36,17 @@ from analytics.models import (
     StageCompletion,
 )
 from analytics.services import analytics_rebuild
+from board.management.commands.bench_board import Command as BoardBench
 from board.management.commands.bench_board import (
-    START_POSTGRES,
     QueryCounter,
     StatementLog,
     _fastest,
     _plan,
     percentile,
 )
-from board.management.commands.bench_board import Command as BoardBench
 from board.models import SavedView
 from production.bench_data import bench_organisation_delete
+from production.benchmarks import START_POSTGRES, bench_children
 from production.history.models import StageDay, StageHistoryBuild, StageSpan
 from production.history.services import stage_history_rebuild
 from production.models import ProductionOrder, Season
@@ -89,32 +86,7 @@ class Command(BaseCommand):
                              only=[name for name in only.split(",") if name])
         child = [str(a) for a in ("--orders", orders, "--repeat", repeat, "--seed", seed, "--explain", explain)]
         child += (["--keep"] if keep else []) + (["--only", only] if only else [])
-        if database_url == START_POSTGRES:
-            try:
-                # The test helpers: only in a checkout.
-                from tests.support.servers import PostgresServer
-            except ImportError as error:
-                raise CommandError(f"--database-url without a URL needs the test helpers ({error})") from error
-            reason = PostgresServer.unavailable_reason()
-            if reason:
-                raise CommandError(reason)
-            with PostgresServer() as server:
-                self.stderr.write(f"started PostgreSQL on {server.url}")
-                return self._children(child, database_url=server.url)
-        return self._children(child, database_url=database_url)
-
-    def _children(self, args: list[str], *, database_url: str | None) -> None:
-        """Build in one process, measure in a fresh one, both with DEBUG off (on `database_url`, migrated first)."""
-        env = {"DATABASE_CONN_MAX_AGE": "60", **os.environ, "DJANGO_DEBUG": "false"}
-        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        if database_url:
-            env["DATABASE_URL"] = database_url
-        subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True)
-        with tempfile.NamedTemporaryFile(suffix=".json", prefix="bench-analytics-") as built:
-            for step in (["--build-into", built.name], ["--measure-from", built.name]):
-                done = subprocess.run([*manage, "bench_analytics", *step, *args], env=env)
-                if done.returncode:
-                    raise CommandError(f"bench_analytics {step[0]} failed (exit status {done.returncode})")
+        bench_children("bench_analytics", child, database_url=database_url, stderr=self.stderr)
 
     # --- the child processes ----------------------------------------------------------------------
 

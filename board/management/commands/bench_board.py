@@ -2,7 +2,7 @@
 (cache cleared before every request) and warm, DEBUG off, print a table and one JSON line last.
 
 `--database-url URL` runs it on that database (migrated first); `--database-url` alone starts a throw-away
-PostgreSQL with the test helpers (tests/support/servers.py). One child process builds the data, a fresh one
+PostgreSQL (production.benchmarks, which also runs the two child processes). One child process builds the data, a fresh one
 measures (as a web worker serves: not in a process that just made two million model objects), both with DEBUG
 off and connections kept between requests, as production's settings have them.
 """
@@ -10,9 +10,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -29,11 +26,11 @@ from accounts.models import Membership, Organisation
 from board.models import SavedView
 from board.services import board_rollup_rebuild
 from production.bench_data import bench_organisation_build, bench_organisation_delete
+from production.benchmarks import START_POSTGRES, bench_children
 from production.forecasts.services import forecasts_recompute
 from production.models import Manufacturer, ProductionOrder, Season, Stage, Warehouse
 
 BUDGET_MS = 150
-START_POSTGRES = "start"
 
 
 class QueryCounter:
@@ -116,34 +113,7 @@ class Command(BaseCommand):
             return self._run(built=measure_from, repeat=repeat, keep=keep, explain=explain)
         child = [str(a) for a in ("--orders", orders, "--repeat", repeat, "--seed", seed, "--explain", explain)]
         child += ["--keep"] if keep else []
-        if database_url == START_POSTGRES:
-            try:
-                # The test helpers: only in a checkout.
-                from tests.support.servers import PostgresServer
-            except ImportError as error:
-                raise CommandError(f"--database-url without a URL needs the test helpers ({error})") from error
-            reason = PostgresServer.unavailable_reason()
-            if reason:
-                raise CommandError(reason)
-            with PostgresServer() as server:
-                self.stderr.write(f"started PostgreSQL on {server.url}")
-                return self._children(child, database_url=server.url)
-        return self._children(child, database_url=database_url)
-
-    def _children(self, args: list[str], *, database_url: str | None) -> None:
-        """Build in one process, measure in a fresh one, both with DEBUG off (on `database_url`, migrated first)."""
-        # As production runs: DEBUG off, connections kept between requests (config.settings.production).
-        env = {"DATABASE_CONN_MAX_AGE": "60", **os.environ, "DJANGO_DEBUG": "false"}
-        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        if database_url:
-            env["DATABASE_URL"] = database_url
-        # Migrated first, whichever database: a fresh checkout's SQLite file has no tables yet.
-        subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True)
-        with tempfile.NamedTemporaryFile(suffix=".json", prefix="bench-board-") as built:
-            for step in (["--build-into", built.name], ["--measure-from", built.name]):
-                done = subprocess.run([*manage, "bench_board", *step, *args], env=env)
-                if done.returncode:
-                    raise CommandError(f"bench_board {step[0]} failed (exit status {done.returncode})")
+        bench_children("bench_board", child, database_url=database_url, stderr=self.stderr)
 
     # --- the child processes ----------------------------------------------------------------------
 
