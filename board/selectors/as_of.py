@@ -51,10 +51,9 @@ from board.selectors.stage_board import (
     FIRST_SLICE,
     LANE_SLICE,
     LANES_PER_PAGE,
-    Cell,
-    Lane,
     StageBoard,
     lane_key_of,
+    visible_lanes,
 )
 from board.selectors.swatches import colour_swatch
 from production.colours import text_colour_for
@@ -447,33 +446,19 @@ def as_of_board(*, organisation, filters: BoardFilters, options: BoardOptions, d
         per_cell, moves = _counts(both, lane_field, day_q=day_q, since_q=since_q, since=since)
     columns = _columns(options, per_cell)
     with_lanes = filters.swimlane != "none"
-    lane_totals: dict = defaultdict(lambda: [0, 0])
-    for (lane, _key), cell in per_cell.items():
-        lane_totals[lane][0] += sum(n for state, n in cell.items() if state != "units")
-        lane_totals[lane][1] += cell.get("units", 0)
-    names = options.manufacturer_names if filters.swimlane == "manufacturer" else options.season_names
-    none_label = {"manufacturer": "No manufacturer", "season": "No season"}.get(filters.swimlane, "All")
-    lane_values = sorted(lane_totals, key=lambda v: (v is None, (names.get(v) or "").lower(), v or 0))
-    if not with_lanes:
-        lane_values = [None]
-    visible = lane_values[lane_offset : lane_offset + LANES_PER_PAGE] if with_lanes else lane_values
+    lanes, lanes_total = visible_lanes(per_cell, filters=filters, options=options, columns=columns,
+                                       lane_offset=lane_offset)
     limit = LANE_SLICE if with_lanes else FIRST_SLICE
-    lanes, parts = [], []
-    for value in visible:
-        key = lane_key_of(filters.swimlane, value)
-        totals = lane_totals.get(value, [0, 0])
-        lane = Lane(key=key, label=none_label if value is None else names.get(value, f"#{value}"),
-                         count=totals[0], units=totals[1], value=value)
-        lane_condition = _lane_sql(filters.swimlane, key)
-        for column in columns:
-            cell = per_cell.get((value, column.key), {})
-            count = sum(n for state, n in cell.items() if state != "units")
-            lane.cells.append(Cell(column=column, lane_key=key, count=count))
-            if count:
-                bounds = {state: oldest.get((value, column.key, state)) for state in cell if state != "units"}
-                parts += _cell_parts(key=column.key, lane=lane_condition, statuses=cell, offset=0, limit=limit,
-                                     oldest=bounds)
-        lanes.append(lane)
+    parts = []
+    for lane in lanes:
+        lane_condition = _lane_sql(filters.swimlane, lane.key)
+        for board_cell in lane.cells:
+            if board_cell.count:
+                cell = per_cell[(lane.value, board_cell.column.key)]
+                bounds = {state: oldest.get((lane.value, board_cell.column.key, state)) for state in cell
+                          if state != "units"}
+                parts += _cell_parts(key=board_cell.column.key, lane=lane_condition, statuses=cell, offset=0,
+                                     limit=limit, oldest=bounds)
     cards = _cards(_walk_ids(spans, parts), organisation=organisation, options=options, day=day,
                    thresholds=thresholds, by_manufacturer=filters.swimlane == "manufacturer")
     field_name = {"manufacturer": "manufacturer_id", "season": "season_id"}.get(filters.swimlane)
@@ -486,8 +471,8 @@ def as_of_board(*, organisation, filters: BoardFilters, options: BoardOptions, d
             cell.cards = by_cell.get((lane.key, cell.column.key), [])[:limit]
     next_offset = lane_offset + LANES_PER_PAGE
     board = StageBoard(
-        columns=columns, lanes=lanes, lanes_total=len(lane_values), lane_offset=lane_offset,
-        next_lane_offset=next_offset if with_lanes and next_offset < len(lane_values) else None,
+        columns=columns, lanes=lanes, lanes_total=lanes_total, lane_offset=lane_offset,
+        next_lane_offset=next_offset if with_lanes and next_offset < lanes_total else None,
         count=sum(c.count for c in columns), units=sum(c.units for c in columns), thresholds=thresholds,
     )
     if since is not None and since != day:

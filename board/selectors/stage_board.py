@@ -312,6 +312,37 @@ def _by_ranges(filters: BoardFilters) -> bool:
     return not (filters.waiting or filters.at_risk)
 
 
+def visible_lanes(per_cell: dict, *, filters: BoardFilters, options: BoardOptions, columns: list[Column],
+                  lane_offset: int) -> tuple[list[Lane], int]:
+    """The lanes on this page of the board (LANES_PER_PAGE from `lane_offset`; one lane without swimlanes)
+    with their cells' counts, and how many lanes there are: every lane value with cards, by name, "none"
+    last. `per_cell` {(lane value, column key): {stage status: cards, "units": units}} (the stage board's
+    counts, or a past day's: board.selectors.as_of)."""
+    lane_totals: dict = defaultdict(lambda: [0, 0])
+    for (lane, _key), statuses in per_cell.items():
+        lane_totals[lane][0] += sum(n for status, n in statuses.items() if status != "units")
+        lane_totals[lane][1] += statuses.get("units", 0)
+    names = options.manufacturer_names if filters.swimlane == "manufacturer" else options.season_names
+    none_label = {"manufacturer": "No manufacturer", "season": "No season"}.get(filters.swimlane, "All")
+    with_lanes = filters.swimlane != "none"
+    lane_values = sorted(lane_totals, key=lambda v: (v is None, (names.get(v) or "").lower(), v or 0))
+    if not with_lanes:
+        lane_values = [None]
+    visible = lane_values[lane_offset : lane_offset + LANES_PER_PAGE] if with_lanes else lane_values
+    lanes = []
+    for value in visible:
+        key = lane_key_of(filters.swimlane, value)
+        label = none_label if value is None else names.get(value, f"#{value}")
+        totals = lane_totals.get(value, [0, 0])
+        lane = Lane(key=key, label=label, count=totals[0], units=totals[1], value=value)
+        for column in columns:
+            statuses = per_cell.get((value, column.key), {})
+            count = sum(n for status, n in statuses.items() if status != "units")
+            lane.cells.append(Cell(column=column, lane_key=key, count=count))
+        lanes.append(lane)
+    return lanes, len(lane_values)
+
+
 def stage_board(
     *, organisation, filters: BoardFilters, options: BoardOptions, now: dt.datetime | None = None,
     version: int | None = None, lane_offset: int = 0,
@@ -329,31 +360,10 @@ def stage_board(
                           version=version, today=today, thresholds=thresholds, now=now)
     columns, per_cell = _columns_and_cells(counts, options)
 
-    # Lanes: every lane value with cards, by name ("none" last).
-    lane_totals: dict = defaultdict(lambda: [0, 0])
-    for (lane, _key), statuses in per_cell.items():
-        lane_totals[lane][0] += sum(n for status, n in statuses.items() if status != "units")
-        lane_totals[lane][1] += statuses.get("units", 0)
-    names = options.manufacturer_names if filters.swimlane == "manufacturer" else options.season_names
-    none_label = {"manufacturer": "No manufacturer", "season": "No season"}.get(filters.swimlane, "All")
-    lane_values = sorted(lane_totals, key=lambda v: (v is None, (names.get(v) or "").lower(), v or 0))
-    if not with_lanes:
-        lane_values = [None]
-    lanes_total = len(lane_values)
-    visible = lane_values[lane_offset : lane_offset + LANES_PER_PAGE] if with_lanes else lane_values
+    lanes, lanes_total = visible_lanes(per_cell, filters=filters, options=options, columns=columns,
+                                       lane_offset=lane_offset)
+    visible = [lane.value for lane in lanes]
     limit = LANE_SLICE if with_lanes else FIRST_SLICE
-
-    lanes = []
-    for value in visible:
-        key = lane_key_of(filters.swimlane, value)
-        label = none_label if value is None else names.get(value, f"#{value}")
-        totals = lane_totals.get(value, [0, 0])
-        lane = Lane(key=key, label=label, count=totals[0], units=totals[1], value=value)
-        for column in columns:
-            statuses = per_cell.get((value, column.key), {})
-            count = sum(n for status, n in statuses.items() if status != "units")
-            lane.cells.append(Cell(column=column, lane_key=key, count=count))
-        lanes.append(lane)
 
     def visible_ids() -> list[int]:
         if not _by_ranges(filters):
